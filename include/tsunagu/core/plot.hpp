@@ -1,0 +1,64 @@
+#pragma once
+/// Small SVG plotting helper shared by all modules: line/scatter plots with error bars and marker lines,
+/// heatmaps with a diverging colour bar, histograms. Output is a standalone SVG string (viewable in a browser).
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <Eigen/Core>
+
+namespace tsunagu::core::plot {
+
+struct Series {
+  std::string label;           ///< legend text; empty = no legend entry
+  std::vector<double> x, y;    ///< same length; non-finite points are skipped
+  std::vector<double> yerr;    ///< empty or same length as y: symmetric error bars
+  std::string color;           ///< CSS colour; empty = next colour of the default cycle
+  bool line = true;            ///< connect points
+  bool markers = false;        ///< draw a dot at each point
+};
+
+struct VLine {
+  double x = 0;          ///< in data coordinates (before any log transform)
+  std::string label;     ///< text written next to the line
+  std::string color = "#444";
+  bool dashed = true;
+};
+
+struct LinePlot {
+  std::string title, xlabel, ylabel;
+  std::vector<Series> series;
+  std::vector<VLine> vlines;
+  bool log_x = false;  ///< plot log10(x); x must be > 0
+  int width = 720, height = 480;
+  void validate() const;  ///< throws InvalidArgument (mismatched x/y/yerr lengths, no finite point)
+};
+
+struct Heatmap {
+  std::string title, colorbar_label;
+  std::vector<std::string> row_labels;  ///< one per row of values (drawn left)
+  std::vector<std::string> col_labels;  ///< one per column (drawn on top, rotated)
+  Eigen::MatrixXd values;               ///< (rows, cols); NaN = blank cell
+  bool diverging = true;                ///< blue–white–red symmetric around 0; else white→dark sequential
+  int cell = 22;                        ///< cell size in px
+  void validate() const;
+};
+
+struct Histogram {
+  std::string title, xlabel, ylabel = "count";
+  std::vector<double> edges;   ///< bins+1 increasing edges
+  std::vector<double> counts;  ///< bins values
+  bool log_y = false;
+  std::vector<VLine> vlines;
+  int width = 720, height = 480;
+  void validate() const;
+};
+
+std::string render_svg(const LinePlot& plot);
+std::string render_svg(const Heatmap& plot);
+std::string render_svg(const Histogram& plot);
+
+/// Write an SVG string atomically.
+void save_svg(const std::filesystem::path& path, const std::string& svg);
+
+}  // namespace tsunagu::core::plot

@@ -1,0 +1,5 @@
+#pragma once
+namespace tsunagu {
+/// Library version "MAJOR.MINOR.PATCH".
+const char* version() noexcept;
+}  // namespace tsunagu
