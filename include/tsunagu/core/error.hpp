@@ -27,11 +27,13 @@ class ParseError : public Error {
   const std::string& file() const noexcept { return file_; }
   std::size_t line() const noexcept { return line_; }  ///< 1-based line in the file; 0 when not applicable
   const std::string& column() const noexcept { return column_; }  ///< column name; empty when not applicable
+  const std::string& message() const noexcept { return message_; }  ///< the bare message without location
 
  private:
   std::string file_;
   std::size_t line_;
   std::string column_;
+  std::string message_;
 };
 
 /// A file could not be opened/read/written/renamed.

@@ -1,0 +1,35 @@
+#include "common.hpp"
+
+#include <cstdio>
+
+namespace tsunagu::cli {
+namespace {
+bool g_quiet = false;
+}
+
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char c : s) {
+    if (c == ',') {
+      out.push_back(cur);
+      cur.clear();
+    } else {
+      cur += c;
+    }
+  }
+  if (!cur.empty() || !out.empty()) out.push_back(cur);
+  for (auto& x : out) {
+    const auto b = x.find_first_not_of(" \t"), e = x.find_last_not_of(" \t");
+    x = b == std::string::npos ? std::string() : x.substr(b, e - b + 1);
+  }
+  return out;
+}
+
+void set_quiet(bool q) { g_quiet = q; }
+bool quiet() { return g_quiet; }
+void note(const std::string& m) {
+  if (!g_quiet) std::fprintf(stderr, "%s\n", m.c_str());
+}
+
+}  // namespace tsunagu::cli

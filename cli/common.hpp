@@ -1,0 +1,21 @@
+#pragma once
+// Shared plumbing of the CLI front end: argument helpers, table loading, output. No science here.
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+namespace tsunagu::cli {
+
+/// Split "a,b,c" into names (empty string -> empty list).
+std::vector<std::string> split_list(const std::string& s);
+
+/// Print to stderr unless --quiet.
+void note(const std::string& message);
+void set_quiet(bool quiet);
+bool quiet();
+
+/// Register each module's subcommands.
+void register_sparse(CLI::App& app);
+
+}  // namespace tsunagu::cli
