@@ -116,7 +116,10 @@ void run_fit(const FitArgs& a) {
   fit.target = ds.target;
   fit.path = sparse::fit_path(ds.X, ds.y, o);
   for (const auto& w : fit.path.warnings) note("warning: " + w);
-  if (!a.no_cv) fit.cv = sparse::cross_validate(ds.X, ds.y, o, cvo, &fit.path);
+  if (!a.no_cv) {
+    fit.cv = sparse::cross_validate(ds.X, ds.y, o, cvo, &fit.path);
+    for (const auto& w : fit.cv->warnings) note("warning: " + w);
+  }
 
   core::write_json(a.output, sparse::to_json(fit));
   if (!a.plot_prefix.empty()) {

@@ -110,6 +110,7 @@ CvResult cross_validate(const MatrixXd& X, const VectorXd& y, const PathOptions&
   std::vector<MatrixXd> oof(static_cast<std::size_t>(cv.repeats),
                             MatrixXd::Constant(static_cast<Index>(n), L, std::nan("")));
   std::vector<Index> reached(jobs, L);
+  std::vector<std::string> stop_message(jobs);
   std::optional<core::Progress> progress;
   if (cv.progress) progress.emplace("sparse cv (" + std::to_string(jobs) + " fold fits)", jobs);
   core::parallel_for(jobs, cv.threads, [&](std::size_t b, std::size_t e, unsigned) {
@@ -131,6 +132,7 @@ CvResult cross_validate(const MatrixXd& X, const VectorXd& y, const PathOptions&
       }
       const MatrixXd pred = fp.predict(X(te, Eigen::all));
       reached[job] = fp.lambda.size();
+      if (fp.status != "converged") stop_message[job] = "fold " + std::to_string(f) + ": " + fp.message;
       for (std::size_t t = 0; t < te.size(); ++t)
         oof[r].row(te[t]).head(pred.cols()) = pred.row(static_cast<Index>(t));
       if (progress) progress->tick();
@@ -145,6 +147,13 @@ CvResult cross_validate(const MatrixXd& X, const VectorXd& y, const PathOptions&
   res.repeats = cv.repeats;
   res.fold_ids = all_ids.front();
   res.lambda = full->lambda.head(Lr);
+  if (Lr < L)
+    for (std::size_t job = 0; job < jobs; ++job)
+      if (reached[job] == Lr) {
+        res.warnings.push_back("cross-validation covers only the first " + std::to_string(Lr) + " of " +
+                               std::to_string(L) + " lambda values (" + stop_message[job] + ")");
+        break;
+      }
   MatrixXd E = MatrixXd::Zero(static_cast<Index>(n), Lr);
   res.oof = MatrixXd::Zero(static_cast<Index>(n), Lr);
   for (int r = 0; r < cv.repeats; ++r)

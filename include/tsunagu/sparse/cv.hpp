@@ -4,6 +4,7 @@
 /// per-observation losses and its standard error is their SD / sqrt(n)).
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include <Eigen/Core>
@@ -32,6 +33,7 @@ struct CvResult {
   Eigen::MatrixXd oof;     ///< (n, L) out-of-fold predictions (averaged over repeats)
   std::vector<int> fold_ids;  ///< (n) fold of each observation in the first repeat
   int folds = 0, repeats = 1;
+  std::vector<std::string> warnings;  ///< e.g. folds whose path stopped early (the λ sequence was shortened)
 };
 
 /// Cross-validate. `full` is the path already fitted on all data (its λ sequence is used); it is fitted here

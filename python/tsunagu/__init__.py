@@ -1,0 +1,22 @@
+"""tsunagu: materials informatics connecting experiment, theory, computation and data science.
+
+Modules
+-------
+tsunagu.sparse  penalised regression (MCP/SCAD/lasso) paths, cross-validation, exhaustive subset search
+tsunagu.io      CSV and HDF5 helpers
+
+Errors raised by the C++ library are subclasses of :class:`tsunagu.Error`; bad input raises
+:class:`tsunagu.InvalidArgument` / :class:`tsunagu.ParseError` (both ``ValueError``), file problems
+:class:`tsunagu.IoError` (``OSError``), numerical failures :class:`tsunagu.NumericalError` (``ArithmeticError``).
+"""
+from ._tsunagu import (  # noqa: F401
+    Error,
+    InvalidArgument,
+    IoError,
+    NumericalError,
+    ParseError,
+    __version__,
+)
+from . import io, sparse  # noqa: F401
+
+__all__ = ["Error", "InvalidArgument", "IoError", "NumericalError", "ParseError", "io", "sparse", "__version__"]
