@@ -32,8 +32,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
-    std::fprintf(stderr, "run with --help for usage\n");
+    std::fprintf(stderr, "error: %s (see --help)\n", e.what());
     return 2;
   } catch (const tsunagu::InvalidArgument& e) {
     std::fprintf(stderr, "error: %s\n", e.what());

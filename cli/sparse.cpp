@@ -1,6 +1,8 @@
 // tsunagu sparse fit|predict|screen|exhaustive — argument parsing and formatting only; every computation is a
 // call into tsunagu::sparse.
+#include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <cstdio>
 #include <iostream>
 #include <map>
@@ -36,9 +38,16 @@ void add_data_args(CLI::App* c, DataArgs& d, bool need_target) {
   c->add_flag("--drop-missing", d.drop_missing, "drop rows with empty/NA cells instead of failing");
 }
 
-sparse::Dataset load(const DataArgs& d) {
+sparse::Dataset load(const DataArgs& d, const std::string& also_exclude = "") {
   const auto table = core::read_csv(d.file);
-  auto ds = sparse::dataset_from_table(table, d.target, split_list(d.features), split_list(d.exclude),
+  auto exclude = split_list(d.exclude);
+  if (!also_exclude.empty()) {
+    for (const auto& f : split_list(d.features))
+      if (f == also_exclude)
+        throw InvalidArgument("--features: '" + f + "' is the fold column and cannot be a feature");
+    if (std::find(exclude.begin(), exclude.end(), also_exclude) == exclude.end()) exclude.push_back(also_exclude);
+  }
+  auto ds = sparse::dataset_from_table(table, d.target, split_list(d.features), exclude,
                                        d.drop_missing ? core::MissingPolicy::Drop : core::MissingPolicy::Error);
   if (ds.dropped) note("note: dropped " + std::to_string(ds.dropped) + " rows with missing values");
   return ds;
@@ -62,7 +71,7 @@ struct FitArgs {
 };
 
 void run_fit(const FitArgs& a) {
-  auto ds = load(a.data);
+  auto ds = load(a.data, a.fold_col);
   sparse::PathOptions o;
   o.family = sparse::parse_family(a.family);
   o.penalty = sparse::parse_penalty(a.penalty);
@@ -121,11 +130,13 @@ void run_fit(const FitArgs& a) {
     for (const auto& w : fit.cv->warnings) note("warning: " + w);
   }
 
-  core::write_json(a.output, sparse::to_json(fit));
+  // All outputs are written together at the end: a failure leaves none of them behind.
+  std::vector<std::pair<std::filesystem::path, std::string>> outputs{{a.output, sparse::to_json(fit).dump(2) + "\n"}};
   if (!a.plot_prefix.empty()) {
-    core::write_file_atomic(a.plot_prefix + "_path.svg", sparse::path_plot_svg(fit.path, fit.features));
-    if (fit.cv) core::write_file_atomic(a.plot_prefix + "_cv.svg", sparse::cv_plot_svg(*fit.cv));
+    outputs.emplace_back(a.plot_prefix + "_path.svg", sparse::path_plot_svg(fit.path, fit.features));
+    if (fit.cv) outputs.emplace_back(a.plot_prefix + "_cv.svg", sparse::cv_plot_svg(*fit.cv));
   }
+  core::write_files_atomic(outputs);
 
   std::cout << "data: " << ds.X.rows() << " rows, " << ds.X.cols() << " features; " << sparse::to_string(o.penalty)
             << " path of " << fit.path.n_lambda() << " lambda values (" << fit.path.status << ")\n";
@@ -174,24 +185,12 @@ Predicted predict_common(const PredictArgs& a) {
   return p;
 }
 
+// The same CSV text goes to the file (atomically) or to stdout.
 void write_rows(const std::string& output, const std::vector<std::string>& cols,
                 const std::vector<std::vector<std::string>>& rows) {
-  if (!output.empty()) {
-    core::write_csv(output, cols, rows);
-    return;
-  }
-  auto q = [](const std::string& s) {
-    if (s.find_first_of(",\"\n") == std::string::npos) return s;
-    std::string o = "\"";
-    for (char c : s) o += c == '"' ? std::string("\"\"") : std::string(1, c);
-    return o + "\"";
-  };
-  for (std::size_t j = 0; j < cols.size(); ++j) std::cout << (j ? "," : "") << q(cols[j]);
-  std::cout << "\n";
-  for (const auto& r : rows) {
-    for (std::size_t j = 0; j < r.size(); ++j) std::cout << (j ? "," : "") << q(r[j]);
-    std::cout << "\n";
-  }
+  const std::string text = core::format_csv(cols, rows);
+  if (!output.empty()) core::write_file_atomic(output, text);
+  else std::cout << text;
 }
 
 void run_predict(const PredictArgs& a) {
@@ -287,9 +286,11 @@ void run_exhaustive(ExhaustiveArgs& a) {
     }
   }
   const auto r = sparse::exhaustive_search(ds.X, ds.y, a.o);
-  if (!a.output.empty()) core::write_json(a.output, exhaustive_json(r, ds));
-  if (!a.plot.empty()) core::write_file_atomic(a.plot, sparse::weight_diagram_svg(r, ds.features, a.o.top));
-  if (!a.dos_plot.empty()) core::write_file_atomic(a.dos_plot, sparse::dos_svg(r));
+  std::vector<std::pair<std::filesystem::path, std::string>> outputs;
+  if (!a.output.empty()) outputs.emplace_back(a.output, exhaustive_json(r, ds).dump(2) + "\n");
+  if (!a.plot.empty()) outputs.emplace_back(a.plot, sparse::weight_diagram_svg(r, ds.features, a.o.top));
+  if (!a.dos_plot.empty()) outputs.emplace_back(a.dos_plot, sparse::dos_svg(r));
+  core::write_files_atomic(outputs);
   std::cout << "exhaustive search: " << r.n_subsets << " subsets of " << p << " features (k <= " << r.max_k << "), "
             << r.folds << "-fold CV, " << sig(r.seconds, 3) << " s (" << sig(r.fits_per_second, 3)
             << " subset-fold fits/s)";

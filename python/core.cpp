@@ -1,4 +1,5 @@
 // Bindings of tsunagu::core used from Python: CSV tables, HDF5 named arrays, the progress switch.
+#include <pybind11/eigen.h>
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 #include <pybind11/stl/filesystem.h>

@@ -86,7 +86,25 @@ def threshold(penalty: str, u: float, v: float, l1: float, l2: float, gamma: flo
     return _sp.threshold(penalty, u, v, l1, l2, gamma)
 
 
-class _Params:
+try:  # scikit-learn is optional; with it the estimators are real sklearn estimators (clone, pipelines, tags)
+    from sklearn.base import BaseEstimator as _SkBase
+except ImportError:  # pragma: no cover - exercised only without scikit-learn
+    _SkBase = object
+
+
+def _int(name: str, value, minimum: int) -> int:
+    """An integer parameter, refusing fractional values and values below `minimum` with a ValueError."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        if isinstance(value, (float, np.floating)) and float(value).is_integer():
+            value = int(value)
+        else:
+            raise InvalidArgument(f"{name}: expected an integer (got {value!r})")
+    if value < minimum:
+        raise InvalidArgument(f"{name}: must be >= {minimum} (got {value})")
+    return int(value)
+
+
+class _Params(_SkBase):
     """get_params/set_params from the constructor signature (scikit-learn's convention)."""
 
     @classmethod
@@ -98,7 +116,7 @@ class _Params:
         return {k: getattr(self, k) for k in self._param_names()}
 
     def set_params(self, **params) -> "_Params":
-        valid = set(self._param_names())
+        valid = set(self._param_names())  # shorthands (MCP, ...) have no `penalty` parameter to change
         for k, v in params.items():
             if k not in valid:
                 raise InvalidArgument(f"{type(self).__name__}: unknown parameter '{k}' (valid: {', '.join(sorted(valid))})")
@@ -163,32 +181,33 @@ class PenalizedRegression(_Params):
         o = _sp.PathOptions()
         o.family = self.family
         o.penalty = self._fixed_penalty or self.penalty
-        o.gamma = math.nan if self.gamma is None else float(self.gamma)
+        gamma = getattr(self, "gamma", None)
+        o.gamma = math.nan if gamma is None else float(gamma)
         o.alpha = float(self.alpha)
-        o.nlambda = int(self.nlambda)
+        o.nlambda = _int("nlambda", self.nlambda, 2)
         o.lambda_min_ratio = math.nan if self.lambda_min_ratio is None else float(self.lambda_min_ratio)
         o.lambda_ = [] if self.lambdas is None else [float(v) for v in np.asarray(self.lambdas, dtype=float).ravel()]
         o.eps = float(self.eps)
-        o.max_iter = int(self.max_iter)
-        o.dfmax = -1 if self.dfmax is None else int(self.dfmax)
+        o.max_iter = _int("max_iter", self.max_iter, 1)
+        o.dfmax = -1 if self.dfmax is None else _int("dfmax", self.dfmax, 0)
         o.penalty_factor = [] if self.penalty_factor is None else [float(v) for v in np.asarray(self.penalty_factor, dtype=float).ravel()]
         o.validate(n, p)
         return o
 
     def _cv_options(self, n: int, fold_ids):
         c = _sp.CvOptions()
-        c.folds = int(self.cv) if self.cv else 10
+        c.folds = _int("cv", self.cv, 2) if self.cv else 10
         c.loocv = bool(self.loocv)
-        c.repeats = int(self.repeats)
-        c.seed = int(self.seed)
-        c.threads = int(self.threads)
+        c.repeats = _int("repeats", self.repeats, 1)
+        c.seed = _int("seed", self.seed, 0)
+        c.threads = _int("threads", self.threads, 0)
         c.progress = bool(self.verbose)
         if fold_ids is not None:
             ids = np.asarray(fold_ids)
             if ids.shape != (n,):
                 raise InvalidArgument(f"fold_ids: expected shape ({n},), got {ids.shape}")
-            if not np.all(ids == np.round(ids)):
-                raise InvalidArgument("fold_ids: labels must be integers")
+            if not np.all(ids == np.round(ids)) or (ids.size and ids.min() < 0):
+                raise InvalidArgument("fold_ids: labels must be integers 0..K-1")
             c.fold_ids = [int(v) for v in ids]
         return c
 
@@ -266,7 +285,11 @@ class PenalizedRegression(_Params):
             raise InvalidArgument(f"{type(self).__name__} is not fitted yet: call fit(X, y) first")
 
     def _check_X(self, X):
-        A, _ = _as_matrix(X)
+        A, names = _as_matrix(X)
+        fitted = getattr(self, "feature_names_in_", None)
+        if names is not None and fitted is not None and list(names) != [str(s) for s in fitted]:
+            raise InvalidArgument(f"X: columns {names} do not match the features seen in fit {list(fitted)} "
+                                  "(same names in the same order required)")
         if A.shape[1] != self.n_features_in_:
             raise InvalidArgument(f"X: has {A.shape[1]} features but the model was fitted with {self.n_features_in_}")
         return A
@@ -339,8 +362,15 @@ class PenalizedRegression(_Params):
     def load(cls, file: str | os.PathLike) -> "PenalizedRegression":
         """Read a model.json written by ``save`` or by ``tsunagu sparse fit``."""
         path, cv, features, _target = _sp.load_fit(os.fspath(file))
-        est = cls(penalty=path.penalty, gamma=path.gamma, alpha=path.alpha, family=path.family,
-                  cv=None if cv is None else cv.folds)
+        if cls._fixed_penalty not in (None, path.penalty):
+            raise InvalidArgument(f"{os.fspath(file)}: holds a {path.penalty} model, not {cls._fixed_penalty}; "
+                                  "use PenalizedRegression.load")
+        kw = dict(alpha=path.alpha, family=path.family, cv=None if cv is None else cv.folds)
+        if cls._fixed_penalty is None:
+            kw["penalty"] = path.penalty
+        if cls._fixed_penalty != "lasso":
+            kw["gamma"] = path.gamma
+        est = cls(**kw)
         est.path_, est.cv_ = path, cv
         est.n_features_in_ = len(features)
         est.feature_names_in_ = np.asarray(features, dtype=object)
@@ -365,36 +395,56 @@ class PenalizedRegression(_Params):
         return svg
 
 
+_COMMON = ("alpha", "family", "nlambda", "lambda_min_ratio", "lambdas", "eps", "max_iter", "dfmax", "penalty_factor",
+           "cv", "loocv", "repeats", "seed", "lambda_select", "threads", "verbose")
+
+
 class MCP(PenalizedRegression):
-    """:class:`PenalizedRegression` with the minimax concave penalty (γ default 3)."""
+    """:class:`PenalizedRegression` with the minimax concave penalty (γ default 3, > 1)."""
     _fixed_penalty = "mcp"
 
-    def __init__(self, gamma: Optional[float] = None, **kwargs):
-        kwargs.pop("penalty", None)
-        super().__init__(penalty="mcp", gamma=gamma, **kwargs)
+    def __init__(self, gamma: Optional[float] = None, alpha: float = 1.0, family: str = "gaussian",
+                 nlambda: int = 100, lambda_min_ratio: Optional[float] = None,
+                 lambdas: Optional[Sequence[float]] = None, eps: float = 1e-4, max_iter: int = 10000,
+                 dfmax: Optional[int] = None, penalty_factor: Optional[Sequence[float]] = None,
+                 cv: Optional[int] = 10, loocv: bool = False, repeats: int = 1, seed: int = 0,
+                 lambda_select: str = "min", threads: int = 0, verbose: bool = False):
+        super().__init__("mcp", gamma, alpha, family, nlambda, lambda_min_ratio, lambdas, eps, max_iter, dfmax,
+                         penalty_factor, cv, loocv, repeats, seed, lambda_select, threads, verbose)
+        del self.penalty  # fixed by the class; not a parameter
 
 
 class SCAD(PenalizedRegression):
-    """:class:`PenalizedRegression` with the SCAD penalty (γ default 3.7)."""
+    """:class:`PenalizedRegression` with the SCAD penalty (γ default 3.7, > 2)."""
     _fixed_penalty = "scad"
 
-    def __init__(self, gamma: Optional[float] = None, **kwargs):
-        kwargs.pop("penalty", None)
-        super().__init__(penalty="scad", gamma=gamma, **kwargs)
+    def __init__(self, gamma: Optional[float] = None, alpha: float = 1.0, family: str = "gaussian",
+                 nlambda: int = 100, lambda_min_ratio: Optional[float] = None,
+                 lambdas: Optional[Sequence[float]] = None, eps: float = 1e-4, max_iter: int = 10000,
+                 dfmax: Optional[int] = None, penalty_factor: Optional[Sequence[float]] = None,
+                 cv: Optional[int] = 10, loocv: bool = False, repeats: int = 1, seed: int = 0,
+                 lambda_select: str = "min", threads: int = 0, verbose: bool = False):
+        super().__init__("scad", gamma, alpha, family, nlambda, lambda_min_ratio, lambdas, eps, max_iter, dfmax,
+                         penalty_factor, cv, loocv, repeats, seed, lambda_select, threads, verbose)
+        del self.penalty
 
 
 class Lasso(PenalizedRegression):
     """:class:`PenalizedRegression` with the lasso (ℓ1) penalty."""
     _fixed_penalty = "lasso"
 
-    def __init__(self, **kwargs):
-        kwargs.pop("penalty", None)
-        super().__init__(penalty="lasso", **kwargs)
+    def __init__(self, alpha: float = 1.0, family: str = "gaussian", nlambda: int = 100,
+                 lambda_min_ratio: Optional[float] = None, lambdas: Optional[Sequence[float]] = None,
+                 eps: float = 1e-4, max_iter: int = 10000, dfmax: Optional[int] = None,
+                 penalty_factor: Optional[Sequence[float]] = None, cv: Optional[int] = 10, loocv: bool = False,
+                 repeats: int = 1, seed: int = 0, lambda_select: str = "min", threads: int = 0,
+                 verbose: bool = False):
+        super().__init__("lasso", None, alpha, family, nlambda, lambda_min_ratio, lambdas, eps, max_iter, dfmax,
+                         penalty_factor, cv, loocv, repeats, seed, lambda_select, threads, verbose)
+        del self.penalty
+        del self.gamma
 
-
-for _cls in (MCP, SCAD, Lasso):
-    # get_params for the shorthands lists the full parameter set of PenalizedRegression.
-    _cls._param_names = classmethod(lambda cls: PenalizedRegression._param_names.__func__(PenalizedRegression))
+    gamma = None  # unused by the lasso; kept readable for code that inspects it
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -419,16 +469,19 @@ class ExhaustiveSearch(_Params):
 
     def _options(self, p: int, fold_ids=None):
         o = _sp.ExhaustiveOptions()
-        o.max_k = p if self.max_k is None else int(self.max_k)
-        o.folds = int(self.folds)
-        o.seed = int(self.seed)
-        o.top = int(self.top)
-        o.dos_bins = int(self.bins)
-        o.threads = int(self.threads)
+        o.max_k = p if self.max_k is None else _int("max_k", self.max_k, 1)
+        o.folds = _int("folds", self.folds, 2)
+        o.seed = _int("seed", self.seed, 0)
+        o.top = _int("top", self.top, 1)
+        o.dos_bins = _int("bins", self.bins, 1)
+        o.threads = _int("threads", self.threads, 0)
         o.time_limit = float(self.time_limit)
         o.progress = bool(self.verbose)
         if fold_ids is not None:
-            o.fold_ids = [int(v) for v in np.asarray(fold_ids).ravel()]
+            ids = np.asarray(fold_ids).ravel()
+            if not np.all(ids == np.round(ids)) or (ids.size and ids.min() < 0):
+                raise InvalidArgument("fold_ids: labels must be integers 0..K-1")
+            o.fold_ids = [int(v) for v in ids]
         return o
 
     def estimate_seconds(self, n: int, p: int) -> float:

@@ -310,7 +310,8 @@ void h5_write(const fs::path& path, const std::map<std::string, NdArray>& arrays
       if (!space) throw IoError(what + ": cannot create dataspace for '" + name + "'");
       Handle ds = dataset_handle(
           H5Dcreate2(file.get(), name.c_str(), H5T_IEEE_F64LE, space.get(), lcpl.get(), H5P_DEFAULT, H5P_DEFAULT));
-      if (!ds) throw IoError(what + ": cannot create dataset '" + name + "' (does a group or dataset of that name clash?)");
+      if (!ds)
+        throw IoError(what + ": cannot create dataset '" + name + "' (does a group or dataset of that name clash?)");
       if (!array->data.empty() &&
           H5Dwrite(ds.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, array->data.data()) < 0)
         throw IoError(what + ": cannot write dataset '" + name + "'");
@@ -318,15 +319,16 @@ void h5_write(const fs::path& path, const std::map<std::string, NdArray>& arrays
 
     if (!attributes.empty()) {
       Handle str_type = type_handle(H5Tcopy(H5T_C_S1));
-      if (!str_type || H5Tset_size(str_type.get(), H5T_VARIABLE) < 0 ||
-          H5Tset_cset(str_type.get(), H5T_CSET_UTF8) < 0)
+      if (!str_type || H5Tset_size(str_type.get(), H5T_VARIABLE) < 0 || H5Tset_cset(str_type.get(), H5T_CSET_UTF8) < 0)
         throw IoError(what + ": HDF5 string type error");
       Handle scalar = space_handle(H5Screate(H5S_SCALAR));
       for (const auto& [name, value] : attributes) {
-        Handle attr = attr_handle(H5Acreate2(file.get(), name.c_str(), str_type.get(), scalar.get(), H5P_DEFAULT, H5P_DEFAULT));
+        Handle attr =
+            attr_handle(H5Acreate2(file.get(), name.c_str(), str_type.get(), scalar.get(), H5P_DEFAULT, H5P_DEFAULT));
         if (!attr) throw IoError(what + ": cannot create attribute '" + name + "'");
         const char* cstr = value.c_str();
-        if (H5Awrite(attr.get(), str_type.get(), &cstr) < 0) throw IoError(what + ": cannot write attribute '" + name + "'");
+        if (H5Awrite(attr.get(), str_type.get(), &cstr) < 0)
+          throw IoError(what + ": cannot write attribute '" + name + "'");
       }
     }
     if (H5Fflush(file.get(), H5F_SCOPE_GLOBAL) < 0) throw IoError(what + ": flush failed");
@@ -346,8 +348,8 @@ NdArray h5_read(const fs::path& path, const std::string& name) {
   if (!key.empty() && key.front() == '/') key.remove_prefix(1);
   const std::string dataset(key);
   if (dataset.empty() || !dataset_exists(file.get(), dataset))
-    throw InvalidArgument(path.string() + ": no dataset '" + name + "' (datasets: " +
-                          join(list_datasets(file.get(), path)) + ")");
+    throw InvalidArgument(path.string() + ": no dataset '" + name +
+                          "' (datasets: " + join(list_datasets(file.get(), path)) + ")");
 
   Handle ds = dataset_handle(H5Dopen2(file.get(), dataset.c_str(), H5P_DEFAULT));
   if (!ds) throw IoError(path.string() + ": cannot open dataset '" + name + "'");
@@ -360,7 +362,8 @@ NdArray h5_read(const fs::path& path, const std::string& name) {
 
   NdArray out;
   switch (H5Sget_simple_extent_type(space.get())) {
-    case H5S_SCALAR: break;
+    case H5S_SCALAR:
+      break;
     case H5S_SIMPLE: {
       const int rank = H5Sget_simple_extent_ndims(space.get());
       if (rank < 0) throw IoError(path.string() + ": cannot read the shape of dataset '" + name + "'");
@@ -369,12 +372,14 @@ NdArray h5_read(const fs::path& path, const std::string& name) {
       out.shape.assign(dims.begin(), dims.end());
       break;
     }
-    case H5S_NULL: out.shape = {0}; break;
-    default: throw IoError(path.string() + ": cannot read the shape of dataset '" + name + "'");
+    case H5S_NULL:
+      out.shape = {0};
+      break;
+    default:
+      throw IoError(path.string() + ": cannot read the shape of dataset '" + name + "'");
   }
   out.data.resize(out.size());
-  if (!out.data.empty() &&
-      H5Dread(ds.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data.data()) < 0)
+  if (!out.data.empty() && H5Dread(ds.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data.data()) < 0)
     throw IoError(path.string() + ": cannot read dataset '" + name + "'");
   return out;
 }

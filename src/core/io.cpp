@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -50,6 +51,7 @@ class FdStreamBuf final : public std::streambuf {
   }
 
   std::streamsize xsputn(const char* s, std::streamsize n) override {
+    if (n <= 0) return 0;
     const std::streamsize room = epptr() - pptr();
     if (n <= room) {
       std::memcpy(pptr(), s, static_cast<std::size_t>(n));
@@ -134,10 +136,15 @@ void sync_directory(const fs::path& file) {
 
 }  // namespace
 
-void write_file_atomic(const fs::path& path, const std::function<void(std::ostream&)>& produce) {
+namespace {
+
+// Write `produce`'s output to a fresh temp file beside `path` (fsync'ed, closed) and return its name; on failure the
+// temp file is removed and IoError names `path`.
+fs::path write_temp(const fs::path& path, const std::function<void(std::ostream&)>& produce) {
   if (path.empty()) throw IoError("cannot write '': empty path");
+  static std::atomic<unsigned long> counter{0};  // distinct temp names for concurrent writers of one path
   fs::path tmp = path;
-  tmp += ".tmp." + std::to_string(static_cast<long>(::getpid()));
+  tmp += ".tmp." + std::to_string(static_cast<long>(::getpid())) + "." + std::to_string(counter++);
 
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
   if (fd < 0) throw_write_error(path, errno);
@@ -155,16 +162,53 @@ void write_file_atomic(const fs::path& path, const std::function<void(std::ostre
   }
   if (::fsync(fd) != 0 && errno != EINVAL && errno != EROFS) throw_write_error(path, errno);
   if (guard.close() != 0) throw_write_error(path, errno);
+  guard.commit();
+  return tmp;
+}
 
+void rename_into_place(const fs::path& tmp, const fs::path& path) {
   std::error_code ec;
   fs::rename(tmp, path, ec);
-  if (ec) throw IoError("cannot write '" + path.string() + "': " + ec.message());
-  guard.commit();
+  if (ec) {
+    fs::remove(tmp, ec);
+    throw IoError("cannot write '" + path.string() + "': " + ec.message());
+  }
   sync_directory(path);
 }
 
+}  // namespace
+
+void write_file_atomic(const fs::path& path, const std::function<void(std::ostream&)>& produce) {
+  rename_into_place(write_temp(path, produce), path);
+}
+
+void write_files_atomic(const std::vector<std::pair<fs::path, std::string>>& files) {
+  std::vector<fs::path> temps;
+  try {
+    for (const auto& [path, text] : files)
+      temps.push_back(write_temp(path, [&text](std::ostream& out) {
+        out.write(text.data(), static_cast<std::streamsize>(text.size()));
+      }));
+  } catch (...) {
+    std::error_code ec;
+    for (const auto& t : temps) fs::remove(t, ec);
+    throw;
+  }
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    try {
+      rename_into_place(temps[i], files[i].first);
+    } catch (...) {
+      std::error_code ec;
+      for (std::size_t k = i + 1; k < temps.size(); ++k) fs::remove(temps[k], ec);
+      throw;
+    }
+  }
+}
+
 void write_file_atomic(const fs::path& path, std::string_view contents) {
-  write_file_atomic(path, [contents](std::ostream& out) { out.write(contents.data(), static_cast<std::streamsize>(contents.size())); });
+  write_file_atomic(path, [contents](std::ostream& out) {
+    out.write(contents.data(), static_cast<std::streamsize>(contents.size()));
+  });
 }
 
 std::string read_file(const fs::path& path) {

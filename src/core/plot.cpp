@@ -32,11 +32,21 @@ std::string esc(std::string_view s) {
   out.reserve(s.size() + 8);
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r')
           out += "\xEF\xBF\xBD";
@@ -95,9 +105,9 @@ std::string id_prefix(std::string_view kind, std::string_view key) {
 
 std::string svg_open(double width, double height) {
   std::ostringstream o;
-  o << "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"" << px(width) << "\" height=\""
-    << px(height) << "\" viewBox=\"0 0 " << px(width) << ' ' << px(height)
-    << "\" font-family=\"sans-serif\" fill=\"" << kTextColor << "\">\n"
+  o << "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"" << px(width) << "\" height=\"" << px(height)
+    << "\" viewBox=\"0 0 " << px(width) << ' ' << px(height) << "\" font-family=\"sans-serif\" fill=\"" << kTextColor
+    << "\">\n"
     << "  <rect x=\"0\" y=\"0\" width=\"" << px(width) << "\" height=\"" << px(height) << "\" fill=\"#ffffff\"/>\n";
   return o.str();
 }
@@ -110,19 +120,22 @@ struct Tick {
   std::string label;
 };
 
+/// Whether an axis whose ticks reach `max_abs` with step exponent k should use scientific labels. Decided once
+/// per axis so that all labels share one style.
+bool use_scientific(double max_abs, int k) { return max_abs >= 1e7 || (max_abs > 0 && max_abs < 1e-4) || k < -6; }
+
 /// Label for a tick value that is a multiple of 10^k (k = exponent of the tick step).
-std::string tick_label(double v, int k) {
+std::string tick_label(double v, int k, bool scientific) {
   if (v == 0) return "0";
-  const double a = std::fabs(v);
   char buf[64];
-  if (a >= 1e-4 && a < 1e6 && k >= -6) {
+  if (!scientific) {
     std::snprintf(buf, sizeof buf, "%.*f", std::max(0, -k), v);
     std::string s = buf;
     if (s == "-0") s = "0";
     return s;
   }
-  // scientific: mantissa with just the digits the step needs, exponent without padding ("2e-5", "1.5e6")
-  const int e = static_cast<int>(std::floor(std::log10(a) + 1e-9));
+  // mantissa with just the digits the step needs, exponent without padding ("2e-5", "1.5e6"); 10^0 is "1"
+  const int e = static_cast<int>(std::floor(std::log10(std::fabs(v)) + 1e-9));
   const int digits = std::max(0, e - k);
   std::snprintf(buf, sizeof buf, "%.*e", digits, v);
   std::string s = buf;
@@ -133,7 +146,7 @@ std::string tick_label(double v, int k) {
     if (mant.back() == '.') mant.pop_back();
   }
   const int exp = std::stoi(s.substr(epos + 1));
-  return mant + "e" + std::to_string(exp);
+  return exp == 0 ? mant : mant + "e" + std::to_string(exp);
 }
 
 /// Step m*10^k (m in {1,2,5}) giving about 5-8 ticks inside [lo, hi].
@@ -165,9 +178,11 @@ std::vector<Tick> linear_ticks(double lo, double hi) {
   std::vector<Tick> ticks;
   const auto first = static_cast<long long>(std::ceil(lo / step - 1e-9));
   const auto last = static_cast<long long>(std::floor(hi / step + 1e-9));
+  const double max_abs = std::max(std::fabs(static_cast<double>(first)), std::fabs(static_cast<double>(last))) * step;
+  const bool sci = use_scientific(max_abs, k);
   for (long long i = first; i <= last; ++i) {
     const double v = static_cast<double>(i) * step;
-    ticks.push_back({v, tick_label(v, k)});
+    ticks.push_back({v, tick_label(v, k, sci)});
   }
   return ticks;
 }
@@ -225,10 +240,13 @@ Axis log_axis(double lo, double hi, double pad) {
   a.hi = hi;
   const int d0 = static_cast<int>(std::ceil(lo - 1e-9)), d1 = static_cast<int>(std::floor(hi + 1e-9));
   const int decades = d1 - d0 + 1;
+  // one label style per axis: plain numbers for 1e-4 .. 1e6, scientific otherwise
+  const bool sci = d0 < -4 || d1 > 6;
   if (decades >= 3) {
     const int stride = decades <= 8 ? 1 : (decades + 6) / 7;
     for (int e = d0; e <= d1; ++e)
-      if (((e % stride) + stride) % stride == 0) a.ticks.push_back({static_cast<double>(e), tick_label(std::pow(10.0, e), e)});
+      if (((e % stride) + stride) % stride == 0)
+        a.ticks.push_back({static_cast<double>(e), tick_label(std::pow(10.0, e), e, sci)});
     if (stride == 1)
       for (int e = d0 - 1; e <= d1; ++e)
         for (int m = 2; m <= 9; ++m) {
@@ -241,7 +259,7 @@ Axis log_axis(double lo, double hi, double pad) {
   for (int e = d0 - 1; e <= d1; ++e)
     for (int m : {1, 2, 5}) {
       const double p = e + std::log10(static_cast<double>(m));
-      if (p >= lo - 1e-12 && p <= hi + 1e-12) a.ticks.push_back({p, tick_label(m * std::pow(10.0, e), e)});
+      if (p >= lo - 1e-12 && p <= hi + 1e-12) a.ticks.push_back({p, tick_label(m * std::pow(10.0, e), e, sci)});
     }
   if (a.ticks.size() >= 3) {
     for (int e = d0 - 1; e <= d1; ++e)
@@ -256,10 +274,11 @@ Axis log_axis(double lo, double hi, double pad) {
   double step;
   int k;
   nice_step(vlo, vhi, step, k);
+  const bool sci_lin = use_scientific(vhi, k);
   for (long long i = static_cast<long long>(std::ceil(vlo / step - 1e-9));
        i <= static_cast<long long>(std::floor(vhi / step + 1e-9)); ++i) {
     const double v = static_cast<double>(i) * step;
-    if (v > 0) a.ticks.push_back({std::log10(v), tick_label(v, k)});
+    if (v > 0) a.ticks.push_back({std::log10(v), tick_label(v, k, sci_lin)});
   }
   return a;
 }
@@ -303,12 +322,14 @@ void draw_frame(std::ostringstream& o, const Frame& f, double width, const std::
   for (const auto& t : xa.ticks) {
     const double x = xa.map(t.pos, r.x0, r.x1);
     if (x < r.x0 - 0.5 || x > r.x1 + 0.5) continue;
-    o << "    <line x1=\"" << px(x) << "\" y1=\"" << px(r.y0) << "\" x2=\"" << px(x) << "\" y2=\"" << px(r.y1) << "\"/>\n";
+    o << "    <line x1=\"" << px(x) << "\" y1=\"" << px(r.y0) << "\" x2=\"" << px(x) << "\" y2=\"" << px(r.y1)
+      << "\"/>\n";
   }
   for (const auto& t : ya.ticks) {
     const double y = ya.map(t.pos, r.y1, r.y0);
     if (y < r.y0 - 0.5 || y > r.y1 + 0.5) continue;
-    o << "    <line x1=\"" << px(r.x0) << "\" y1=\"" << px(y) << "\" x2=\"" << px(r.x1) << "\" y2=\"" << px(y) << "\"/>\n";
+    o << "    <line x1=\"" << px(r.x0) << "\" y1=\"" << px(y) << "\" x2=\"" << px(r.x1) << "\" y2=\"" << px(y)
+      << "\"/>\n";
   }
   o << "  </g>\n";
 
@@ -316,19 +337,23 @@ void draw_frame(std::ostringstream& o, const Frame& f, double width, const std::
   o << "  <g stroke=\"" << kAxisColor << "\" stroke-width=\"1\">\n";
   for (const auto& t : xa.ticks) {
     const double x = xa.map(t.pos, r.x0, r.x1);
-    o << "    <line x1=\"" << px(x) << "\" y1=\"" << px(r.y1) << "\" x2=\"" << px(x) << "\" y2=\"" << px(r.y1 + 5) << "\"/>\n";
+    o << "    <line x1=\"" << px(x) << "\" y1=\"" << px(r.y1) << "\" x2=\"" << px(x) << "\" y2=\"" << px(r.y1 + 5)
+      << "\"/>\n";
   }
   for (double m : xa.minor) {
     const double x = xa.map(m, r.x0, r.x1);
-    o << "    <line x1=\"" << px(x) << "\" y1=\"" << px(r.y1) << "\" x2=\"" << px(x) << "\" y2=\"" << px(r.y1 + 3) << "\"/>\n";
+    o << "    <line x1=\"" << px(x) << "\" y1=\"" << px(r.y1) << "\" x2=\"" << px(x) << "\" y2=\"" << px(r.y1 + 3)
+      << "\"/>\n";
   }
   for (const auto& t : ya.ticks) {
     const double y = ya.map(t.pos, r.y1, r.y0);
-    o << "    <line x1=\"" << px(r.x0 - 5) << "\" y1=\"" << px(y) << "\" x2=\"" << px(r.x0) << "\" y2=\"" << px(y) << "\"/>\n";
+    o << "    <line x1=\"" << px(r.x0 - 5) << "\" y1=\"" << px(y) << "\" x2=\"" << px(r.x0) << "\" y2=\"" << px(y)
+      << "\"/>\n";
   }
   for (double m : ya.minor) {
     const double y = ya.map(m, r.y1, r.y0);
-    o << "    <line x1=\"" << px(r.x0 - 3) << "\" y1=\"" << px(y) << "\" x2=\"" << px(r.x0) << "\" y2=\"" << px(y) << "\"/>\n";
+    o << "    <line x1=\"" << px(r.x0 - 3) << "\" y1=\"" << px(y) << "\" x2=\"" << px(r.x0) << "\" y2=\"" << px(y)
+      << "\"/>\n";
   }
   o << "  </g>\n";
   o << "  <rect x=\"" << px(r.x0) << "\" y=\"" << px(r.y0) << "\" width=\"" << px(r.x1 - r.x0) << "\" height=\""
@@ -413,7 +438,8 @@ void draw_vlines(std::ostringstream& o, const std::vector<VLine>& vlines, const 
 
 void check_size(const char* what, int width, int height) {
   if (width < 200 || height < 150 || width > 20000 || height > 20000)
-    throw InvalidArgument(std::string(what) + ": width and height must be between 200 x 150 and 20000 x 20000 px (got " +
+    throw InvalidArgument(std::string(what) +
+                          ": width and height must be between 200 x 150 and 20000 x 20000 px (got " +
                           std::to_string(width) + " x " + std::to_string(height) + ")");
 }
 
@@ -471,7 +497,8 @@ std::string colormap(const std::array<const char*, 9>& stops, double u) {
   const Rgb a = hex(stops[i]), b = hex(stops[i + 1]);
   char buf[16];
   std::snprintf(buf, sizeof buf, "#%02x%02x%02x", static_cast<int>(std::lround(a.r + (b.r - a.r) * t)),
-                static_cast<int>(std::lround(a.g + (b.g - a.g) * t)), static_cast<int>(std::lround(a.b + (b.b - a.b) * t)));
+                static_cast<int>(std::lround(a.g + (b.g - a.g) * t)),
+                static_cast<int>(std::lround(a.b + (b.b - a.b) * t)));
   return buf;
 }
 
@@ -532,8 +559,7 @@ void Histogram::validate() const {
     throw InvalidArgument("histogram: " + std::to_string(edges.size()) + " edges for " + std::to_string(counts.size()) +
                           " counts (need counts + 1 edges)");
   for (std::size_t i = 0; i < edges.size(); ++i) {
-    if (!std::isfinite(edges[i]))
-      throw InvalidArgument("histogram: edge " + std::to_string(i + 1) + " is not finite");
+    if (!std::isfinite(edges[i])) throw InvalidArgument("histogram: edge " + std::to_string(i + 1) + " is not finite");
     if (i > 0 && !(edges[i] > edges[i - 1]))
       throw InvalidArgument("histogram: edges must be strictly increasing (edge " + std::to_string(i + 1) + " = " +
                             short_value(edges[i], 6) + " after " + short_value(edges[i - 1], 6) + ")");
@@ -572,8 +598,8 @@ std::string render_svg(const LinePlot& plot) {
 
   const double W = plot.width, H = plot.height;
   Frame f = layout_frame(W, H, plot.title, plot.xlabel, plot.ylabel, xa, ya);
-  f.clip_id = id_prefix("clip", plot.title + "\x1f" + plot.xlabel + "\x1f" + plot.ylabel + "\x1f" +
-                                    std::to_string(plot.series.size()));
+  f.clip_id = id_prefix(
+      "clip", plot.title + "\x1f" + plot.xlabel + "\x1f" + plot.ylabel + "\x1f" + std::to_string(plot.series.size()));
   const Rect& r = f.area;
 
   std::ostringstream o;
@@ -599,8 +625,8 @@ std::string render_svg(const LinePlot& plot) {
       for (std::size_t k = 0; k < s.x.size(); ++k) {
         if (!std::isfinite(s.x[k]) || !std::isfinite(s.y[k]) || !std::isfinite(s.yerr[k]) || s.yerr[k] == 0) continue;
         const double x = X(s.x[k]), y0 = Y(s.y[k] - s.yerr[k]), y1 = Y(s.y[k] + s.yerr[k]);
-        o << "        <path d=\"M" << px(x) << ' ' << px(y0) << "V" << px(y1) << "M" << px(x - 3) << ' ' << px(y0) << "H"
-          << px(x + 3) << "M" << px(x - 3) << ' ' << px(y1) << "H" << px(x + 3) << "\"/>\n";
+        o << "        <path d=\"M" << px(x) << ' ' << px(y0) << "V" << px(y1) << "M" << px(x - 3) << ' ' << px(y0)
+          << "H" << px(x + 3) << "M" << px(x - 3) << ' ' << px(y1) << "H" << px(x + 3) << "\"/>\n";
       }
       o << "      </g>\n";
     }
@@ -689,15 +715,14 @@ std::string render_svg(const LinePlot& plot) {
         py_prev = Y0;
       }
     }
-    const std::array<std::pair<double, double>, 4> corners = {{{r.x1 - 8 - bw, r.y0 + 8},
-                                                               {r.x0 + 8, r.y0 + 8},
-                                                               {r.x1 - 8 - bw, r.y1 - 8 - bh},
-                                                               {r.x0 + 8, r.y1 - 8 - bh}}};
+    const std::array<std::pair<double, double>, 4> corners = {
+        {{r.x1 - 8 - bw, r.y0 + 8}, {r.x0 + 8, r.y0 + 8}, {r.x1 - 8 - bw, r.y1 - 8 - bh}, {r.x0 + 8, r.y1 - 8 - bh}}};
     std::size_t best = 0, best_hits = std::numeric_limits<std::size_t>::max();
     for (std::size_t c = 0; c < corners.size(); ++c) {
       const auto [cx, cy] = corners[c];
       std::size_t hits = 0;
-      for (const auto& [sx, sy] : samples) hits += sx >= cx - 4 && sx <= cx + bw + 4 && sy >= cy - 4 && sy <= cy + bh + 4;
+      for (const auto& [sx, sy] : samples)
+        hits += sx >= cx - 4 && sx <= cx + bw + 4 && sy >= cy - 4 && sy <= cy + bh + 4;
       if (hits < best_hits) {
         best_hits = hits;
         best = c;
@@ -897,7 +922,8 @@ std::string render_svg(const Histogram& plot) {
   double baseline;  // in axis coordinates
   if (plot.log_y) {
     // bars start at 1 (or at the decade below the smallest positive value when counts are fractional)
-    const double base = (cmin_pos >= 1 || !std::isfinite(cmin_pos)) ? 1.0 : std::pow(10.0, std::floor(std::log10(cmin_pos)));
+    const double base =
+        (cmin_pos >= 1 || !std::isfinite(cmin_pos)) ? 1.0 : std::pow(10.0, std::floor(std::log10(cmin_pos)));
     baseline = std::log10(base);
     const double top = cmax > base ? std::log10(cmax) : baseline + 1;
     const double span = std::max(top - baseline, 1.0);
@@ -929,8 +955,8 @@ std::string render_svg(const Histogram& plot) {
     // a count equal to the log baseline (1) would have zero height: show it as a sliver, distinct from empty bins
     const double h = std::max(std::fabs(y_base - yv), 1.5);
     const double top = std::min(yv, y_base - h);
-    o << "    <rect x=\"" << px(x0) << "\" y=\"" << px(top) << "\" width=\"" << px(x1 - x0) << "\" height=\""
-      << px(h) << "\"" << (x1 - x0 > 3 ? " stroke=\"#ffffff\" stroke-width=\"0.6\"" : "") << "><title>["
+    o << "    <rect x=\"" << px(x0) << "\" y=\"" << px(top) << "\" width=\"" << px(x1 - x0) << "\" height=\"" << px(h)
+      << "\"" << (x1 - x0 > 3 ? " stroke=\"#ffffff\" stroke-width=\"0.6\"" : "") << "><title>["
       << esc(short_value(plot.edges[i], 6)) << ", " << esc(short_value(plot.edges[i + 1], 6))
       << "): " << esc(short_value(c, 8)) << "</title></rect>\n";
   }
@@ -940,6 +966,8 @@ std::string render_svg(const Histogram& plot) {
   return o.str();
 }
 
-void save_svg(const std::filesystem::path& path, const std::string& svg) { write_file_atomic(path, std::string_view(svg)); }
+void save_svg(const std::filesystem::path& path, const std::string& svg) {
+  write_file_atomic(path, std::string_view(svg));
+}
 
 }  // namespace tsunagu::core::plot

@@ -79,7 +79,7 @@ void Progress::tick(std::size_t n) noexcept {
   if (finished_) return;
   const auto t = Clock::now();
   if (t - last_draw_ < (tty_ ? std::chrono::duration_cast<Clock::duration>(kTtyInterval)
-                              : std::chrono::duration_cast<Clock::duration>(kLogInterval)))
+                             : std::chrono::duration_cast<Clock::duration>(kLogInterval)))
     return;
   last_draw_ = t;
   draw(done_.load(std::memory_order_relaxed), false);
@@ -108,7 +108,7 @@ void Progress::draw(std::size_t done, bool final) noexcept {
               format_duration(elapsed, true) + " elapsed";
       if (done > 0 && done < total_) {
         const double left = elapsed * static_cast<double>(total_ - done) / static_cast<double>(done);
-        line += ", ~" + format_duration(left, false) + " left";
+        line += left < 0.5 ? std::string(", <1 s left") : ", ~" + format_duration(left, false) + " left";
       }
     } else {
       line += std::to_string(done) + " done, " + format_duration(elapsed, true) + " elapsed";

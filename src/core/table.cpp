@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <ostream>
+#include <sstream>
 #include <string>
 #include <system_error>
 #include <unordered_map>
@@ -18,11 +19,16 @@ namespace {
 
 std::string char_name(char c) {
   switch (c) {
-    case '\n': return "'\\n'";
-    case '\r': return "'\\r'";
-    case '\t': return "'\\t'";
-    case '\0': return "'\\0'";
-    default: return std::string("'") + c + "'";
+    case '\n':
+      return "'\\n'";
+    case '\r':
+      return "'\\r'";
+    case '\t':
+      return "'\\t'";
+    case '\0':
+      return "'\\0'";
+    default:
+      return std::string("'") + c + "'";
   }
 }
 
@@ -94,7 +100,9 @@ class CsvReader {
         consume_newline();
         continue;
       }
-      if (comment_ != '\0' && text_[p] == comment_) {
+      // Comment lines are recognised only before the header: after it a row whose first cell starts with '#'
+      // (a sample called "#12") is data and must not vanish silently.
+      if (comment_ != '\0' && !header_done_ && text_[p] == comment_) {
         while (p < n && text_[p] != '\n' && text_[p] != '\r') ++p;
         pos_ = p;
         if (pos_ < n) consume_newline();
@@ -109,6 +117,7 @@ class CsvReader {
   }
 
   std::size_t line() const noexcept { return line_; }
+  void header_done() noexcept { header_done_ = true; }
 
  private:
   void consume_newline() {
@@ -177,6 +186,7 @@ class CsvReader {
   std::string_view text_;
   const std::string& source_;
   char delim_, comment_;
+  bool header_done_ = false;
   std::size_t pos_ = 0;
   std::size_t line_ = 1;
 };
@@ -289,9 +299,12 @@ NumericData Table::numeric(const std::vector<std::string>& names, MissingPolicy 
       }
       double v = 0;
       switch (parse_number(cell, v)) {
-        case NumberStatus::Ok: break;
-        case NumberStatus::NonNumeric: throw ParseError(source, line, names[k], "non-numeric value '" + cell + "'");
-        case NumberStatus::NonFinite: throw ParseError(source, line, names[k], "non-finite value '" + cell + "'");
+        case NumberStatus::Ok:
+          break;
+        case NumberStatus::NonNumeric:
+          throw ParseError(source, line, names[k], "non-numeric value '" + cell + "'");
+        case NumberStatus::NonFinite:
+          throw ParseError(source, line, names[k], "non-finite value '" + cell + "'");
         case NumberStatus::OutOfRange:
           throw ParseError(source, line, names[k], "value out of double range '" + cell + "'");
       }
@@ -333,6 +346,7 @@ Table parse_csv(std::string_view text, std::string source, const CsvOptions& opt
                            std::to_string(it->second + 1) + " and " + std::to_string(j + 1) + ")");
   }
   table.columns = fields;
+  reader.header_done();
 
   std::size_t line = 0;
   while (reader.next(fields, line, table.columns)) {
@@ -361,17 +375,27 @@ std::string format_double(double value) {
   return std::string(buf, ptr);
 }
 
-void write_csv(const std::filesystem::path& path, const std::vector<std::string>& columns,
-               const std::vector<std::vector<std::string>>& rows) {
-  check_header(path, columns);
+std::string format_csv(const std::vector<std::string>& columns, const std::vector<std::vector<std::string>>& rows) {
+  check_header("<csv>", columns);
   for (std::size_t i = 0; i < rows.size(); ++i)
     if (rows[i].size() != columns.size())
-      throw InvalidArgument("write_csv '" + path.string() + "': row " + std::to_string(i + 1) + " has " +
-                            std::to_string(rows[i].size()) + " cells, header has " + std::to_string(columns.size()));
-  write_file_atomic(path, [&](std::ostream& out) {
-    write_row(out, columns);
-    for (const auto& row : rows) write_row(out, row);
-  });
+      throw InvalidArgument("write_csv: row " + std::to_string(i + 1) + " has " + std::to_string(rows[i].size()) +
+                            " cells, header has " + std::to_string(columns.size()));
+  std::ostringstream out;
+  write_row(out, columns);
+  for (const auto& row : rows) write_row(out, row);
+  return out.str();
+}
+
+void write_csv(const std::filesystem::path& path, const std::vector<std::string>& columns,
+               const std::vector<std::vector<std::string>>& rows) {
+  std::string text;
+  try {
+    text = format_csv(columns, rows);
+  } catch (const InvalidArgument& e) {
+    throw InvalidArgument("'" + path.string() + "': " + e.what());
+  }
+  write_file_atomic(path, text);
 }
 
 void write_csv(const std::filesystem::path& path, const std::vector<std::string>& columns,
@@ -385,9 +409,7 @@ void write_csv(const std::filesystem::path& path, const std::vector<std::string>
     for (Eigen::Index i = 0; i < values.rows(); ++i) {
       for (Eigen::Index j = 0; j < values.cols(); ++j) {
         if (j) out << ',';
-        const std::string cell = format_double(values(i, j));
-        // a single-column NaN row must not look like a blank line; "nan" is never empty, so no quoting needed
-        out << cell;
+        out << format_double(values(i, j));  // never empty, never needs quoting; NaN reads back as missing
       }
       out << '\n';
     }

@@ -35,9 +35,7 @@ void parallel_for(std::size_t n, unsigned threads,
   }
 
   __extension__ typedef unsigned __int128 u128;
-  auto bound = [n, count](unsigned c) {
-    return static_cast<std::size_t>(static_cast<u128>(n) * c / count);
-  };
+  auto bound = [n, count](unsigned c) { return static_cast<std::size_t>(static_cast<u128>(n) * c / count); };
 
   std::exception_ptr first_error;
   std::mutex error_mutex;

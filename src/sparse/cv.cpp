@@ -39,7 +39,7 @@ void CvOptions::validate(std::size_t n) const {
   if (folds < 2) throw InvalidArgument("folds: must be >= 2 (got " + std::to_string(folds) + ")");
   if (static_cast<std::size_t>(folds) > n)
     throw InvalidArgument("folds: " + std::to_string(folds) + " folds for only " + std::to_string(n) +
-                          " rows (use at most n, or --loocv)");
+                          " rows (use at most one fold per row, i.e. leave-one-out)");
 }
 
 std::vector<int> make_folds(std::size_t n, int k, std::uint64_t seed, const VectorXd* y, bool stratify) {

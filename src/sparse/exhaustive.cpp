@@ -1,6 +1,7 @@
 #include "tsunagu/sparse/exhaustive.hpp"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -35,8 +36,9 @@ double binom(std::size_t n, std::size_t k) {
 
 int effective_k(std::size_t p, int max_k) { return static_cast<int>(std::min<std::size_t>(p, static_cast<std::size_t>(max_k))); }
 
-// Cost model (ns per subset-fold fit of size k) measured on a 2-core x86-64 machine with margin.
-double fit_cost_ns(int k) { return 8.0 + 2.5 * (k + 1) * (k + 1); }
+// Cost model (ns per subset-fold fit of size k, storage and histogram included): measured 2x faster than this on
+// a 2-core x86-64 machine (bench/RESULTS.md), so estimates err on the slow side.
+double fit_cost_ns(int k) { return 20.0 + 5.5 * (k + 1) * (k + 1); }
 
 std::string fmt_seconds(double s) {
   std::ostringstream os;
@@ -57,11 +59,39 @@ struct FoldStats {
   double yy = 0;  // y_V' y_V
 };
 
-struct Record {
+// A scored subset kept for the ranking (only the best `top` of them are stored with their features).
+struct Entry {
   double err;
-  std::uint64_t offset;  // into the flattened subset storage
   std::uint8_t k;
+  std::array<std::uint16_t, 16> f;
 };
+bool better(const Entry& a, const Entry& b) {
+  if (a.err != b.err) return a.err < b.err;
+  if (a.k != b.k) return a.k < b.k;
+  return std::lexicographical_compare(a.f.begin(), a.f.begin() + a.k, b.f.begin(), b.f.begin() + b.k);
+}
+// Bounded max-heap on `better`: the worst kept entry sits on top and is replaced by anything better.
+class TopN {
+ public:
+  explicit TopN(std::size_t cap) : cap_(cap) {}
+  void offer(const Entry& e) {
+    if (heap_.size() < cap_) {
+      heap_.push_back(e);
+      std::push_heap(heap_.begin(), heap_.end(), better);
+    } else if (better(e, heap_.front())) {
+      std::pop_heap(heap_.begin(), heap_.end(), better);
+      heap_.back() = e;
+      std::push_heap(heap_.begin(), heap_.end(), better);
+    }
+  }
+  const std::vector<Entry>& entries() const { return heap_; }
+
+ private:
+  std::size_t cap_;
+  std::vector<Entry> heap_;
+};
+
+constexpr std::size_t kMaxSubsets = std::size_t{1} << 28;  // ~2.4 GB of per-subset results
 
 // Depth-first enumeration below one root feature, extending per-fold Cholesky factors one feature at a time.
 class Enumerator {
@@ -80,13 +110,13 @@ class Enumerator {
     tmp_.resize(K + 1);
   }
 
-  // Enumerate all subsets whose smallest feature is `root`; append to errs/subsets.
-  void run(std::size_t root, std::vector<double>& errs, std::vector<std::uint16_t>& subsets,
-           std::vector<std::uint8_t>& sizes, std::size_t& deficient) {
+  // Enumerate all subsets whose smallest feature is `root`; append their errors/sizes, offer them to `top`.
+  void run(std::size_t root, std::vector<double>& errs, std::vector<std::uint8_t>& sizes, std::size_t& deficient,
+           TopN& top) {
     errs_ = &errs;
-    subsets_ = &subsets;
     sizes_ = &sizes;
     deficient_ = &deficient;
+    top_ = &top;
     visit(0, root);
   }
 
@@ -144,9 +174,13 @@ class Enumerator {
       *deficient_ += static_cast<std::size_t>(skipped);
       return;
     }
-    errs_->push_back(std::sqrt(sse / n_));
-    for (int r = 1; r <= d; ++r) subsets_->push_back(static_cast<std::uint16_t>(idx_[static_cast<std::size_t>(r)] - 1));
-    sizes_->push_back(static_cast<std::uint8_t>(d));
+    Entry e;
+    e.err = std::sqrt(sse / n_);
+    e.k = static_cast<std::uint8_t>(d);
+    for (int r = 1; r <= d; ++r) e.f[static_cast<std::size_t>(r - 1)] = static_cast<std::uint16_t>(idx_[static_cast<std::size_t>(r)] - 1);
+    errs_->push_back(e.err);
+    sizes_->push_back(e.k);
+    top_->offer(e);
     if (d < K_)
       for (std::size_t nj = j + 1; nj < p_; ++nj) visit(d, nj);
   }
@@ -160,8 +194,8 @@ class Enumerator {
   std::vector<Index> idx_;
   VectorXd beta_, tmp_;
   std::vector<double>* errs_ = nullptr;
-  std::vector<std::uint16_t>* subsets_ = nullptr;
   std::vector<std::uint8_t>* sizes_ = nullptr;
+  TopN* top_ = nullptr;
   std::size_t* deficient_ = nullptr;
 };
 
@@ -202,7 +236,7 @@ double estimate_exhaustive_seconds(std::size_t n, std::size_t p, const Exhaustiv
   const unsigned threads = o.threads ? o.threads : core::default_threads();
   double ns = 0;
   for (int k = 1; k <= K; ++k) ns += binom(p, static_cast<std::size_t>(k)) * folds * fit_cost_ns(k);
-  ns /= std::max(1u, std::min<unsigned>(threads, static_cast<unsigned>(p)));
+  ns /= 0.85 * std::max(1u, std::min<unsigned>(threads, static_cast<unsigned>(p)));  // imperfect scaling
   ns += static_cast<double>(n) * static_cast<double>((p + 1) * (p + 1)) * (folds + 1) * 0.5;  // Gram matrices
   return ns * 1e-9;
 }
@@ -222,12 +256,17 @@ ExhaustiveResult exhaustive_search(const MatrixXd& X, const VectorXd& y, const E
   const int K = effective_k(p, o.max_k);
   const double est = estimate_exhaustive_seconds(n, p, o);
   const std::size_t nsub = count_subsets(p, K);
-  if (est > o.time_limit || nsub > (std::size_t{1} << 31)) {
+  if (nsub > kMaxSubsets) {
+    std::ostringstream os;
+    os << "exhaustive search over " << static_cast<double>(nsub) << " subsets (p=" << p << ", max_k=" << K
+       << ") exceeds the " << kMaxSubsets << " subsets whose CV errors can be kept in memory; lower max_k";
+    throw InvalidArgument(os.str());
+  }
+  if (est > o.time_limit) {
     std::ostringstream os;
     os << "exhaustive search over " << static_cast<double>(nsub) << " subsets (p=" << p << ", max_k=" << K
        << ") would take about " << fmt_seconds(est) << ", over the limit of " << fmt_seconds(o.time_limit)
-       << "; lower max_k or raise the time limit (--time-limit SECONDS)";
-    if (nsub > (std::size_t{1} << 31)) os << " (at most 2^31 subsets can be stored)";
+       << "; lower max_k or raise the time limit (time_limit, CLI --time-limit)";
     throw InvalidArgument(os.str());
   }
 
@@ -271,57 +310,50 @@ ExhaustiveResult exhaustive_search(const MatrixXd& X, const VectorXd& y, const E
   // Roots are handed out dynamically (their subtree sizes differ a lot); results are stored per root and joined
   // in root order, so the output does not depend on scheduling.
   std::vector<std::vector<double>> errs(p);
-  std::vector<std::vector<std::uint16_t>> subs(p);
   std::vector<std::vector<std::uint8_t>> sizes(p);
   std::vector<std::size_t> deficient(p, 0);
   std::atomic<std::size_t> next{0};
   const unsigned threads = std::min<unsigned>(o.threads ? o.threads : core::default_threads(), static_cast<unsigned>(p));
+  std::vector<TopN> tops(threads, TopN(static_cast<std::size_t>(o.top)));
   std::optional<core::Progress> progress;
   if (o.progress) progress.emplace("sparse exhaustive (" + std::to_string(nsub) + " subsets)", nsub);
-  core::parallel_for(threads, threads, [&](std::size_t, std::size_t, unsigned) {
+  core::parallel_for(threads, threads, [&](std::size_t, std::size_t, unsigned chunk) {
     Enumerator en(folds, p, K, static_cast<double>(n));
     for (;;) {
       const std::size_t root = next.fetch_add(1);
       if (root >= p) break;
-      en.run(root, errs[root], subs[root], sizes[root], deficient[root]);
+      en.run(root, errs[root], sizes[root], deficient[root], tops[chunk]);
       if (progress) progress->tick(errs[root].size() + deficient[root]);
     }
   });
   if (progress) progress->finish();
 
-  // Flatten.
-  std::vector<Record> recs;
-  std::vector<std::uint16_t> allsub;
+  // Join per-root results in root order (lexicographic DFS order, independent of scheduling).
+  std::size_t scored = 0;
+  for (std::size_t r = 0; r < p; ++r) scored += errs[r].size();
+  res.all_cv_errors.reserve(scored);
+  std::vector<std::uint8_t> all_k;
+  all_k.reserve(scored);
   for (std::size_t r = 0; r < p; ++r) {
-    std::size_t off = 0;
-    for (std::size_t i = 0; i < errs[r].size(); ++i) {
-      recs.push_back({errs[r][i], static_cast<std::uint64_t>(allsub.size() + off), sizes[r][i]});
-      off += sizes[r][i];
-    }
-    allsub.insert(allsub.end(), subs[r].begin(), subs[r].end());
+    res.all_cv_errors.insert(res.all_cv_errors.end(), errs[r].begin(), errs[r].end());
+    all_k.insert(all_k.end(), sizes[r].begin(), sizes[r].end());
     res.n_rank_deficient += deficient[r];
     std::vector<double>().swap(errs[r]);
-    std::vector<std::uint16_t>().swap(subs[r]);
+    std::vector<std::uint8_t>().swap(sizes[r]);
   }
-  res.n_subsets = recs.size() + res.n_rank_deficient;
-  res.all_cv_errors.reserve(recs.size());
-  for (const auto& rc : recs) res.all_cv_errors.push_back(rc.err);
-  if (recs.empty()) throw NumericalError("exhaustive search: every subset is rank-deficient (collinear or constant columns, or too few rows per fold)");
+  res.n_subsets = scored + res.n_rank_deficient;
+  if (scored == 0)
+    throw NumericalError("exhaustive search: every subset is rank-deficient (collinear or constant columns, or too few rows per fold)");
 
-  // Rank: CV error, then fewer features, then lexicographic feature indices.
-  auto less = [&](const Record& a, const Record& b) {
-    if (a.err != b.err) return a.err < b.err;
-    if (a.k != b.k) return a.k < b.k;
-    return std::lexicographical_compare(allsub.begin() + a.offset, allsub.begin() + a.offset + a.k,
-                                        allsub.begin() + b.offset, allsub.begin() + b.offset + b.k);
-  };
-  const std::size_t top = std::min<std::size_t>(static_cast<std::size_t>(o.top), recs.size());
-  std::partial_sort(recs.begin(), recs.begin() + static_cast<std::ptrdiff_t>(top), recs.end(), less);
+  std::vector<Entry> best;
+  for (const auto& t : tops) best.insert(best.end(), t.entries().begin(), t.entries().end());
+  std::sort(best.begin(), best.end(), better);
+  const std::size_t top = std::min<std::size_t>(static_cast<std::size_t>(o.top), best.size());
   const double tss = yc.squaredNorm();
   for (std::size_t t = 0; t < top; ++t) {
-    const Record& rc = recs[t];
+    const Entry& rc = best[t];
     SubsetModel m;
-    m.features.assign(allsub.begin() + rc.offset, allsub.begin() + rc.offset + rc.k);
+    m.features.assign(rc.f.begin(), rc.f.begin() + rc.k);
     m.cv_error = rc.err;
     std::vector<Index> cols{0};
     for (int f : m.features) cols.push_back(f + 1);
@@ -353,15 +385,15 @@ ExhaustiveResult exhaustive_search(const MatrixXd& X, const VectorXd& y, const E
   for (int b = 0; b <= B; ++b) res.dos_edges[static_cast<std::size_t>(b)] = lo + (hi - lo) * b / B;
   res.dos_counts.assign(static_cast<std::size_t>(B), 0.0);
   res.dos_counts_by_k.assign(static_cast<std::size_t>(K), std::vector<double>(static_cast<std::size_t>(B), 0.0));
-  for (const auto& rc : recs) {
-    int b = static_cast<int>((rc.err - lo) / (hi - lo) * B);
+  for (std::size_t i = 0; i < scored; ++i) {
+    int b = static_cast<int>((res.all_cv_errors[i] - lo) / (hi - lo) * B);
     b = std::clamp(b, 0, B - 1);
     res.dos_counts[static_cast<std::size_t>(b)] += 1;
-    res.dos_counts_by_k[static_cast<std::size_t>(rc.k - 1)][static_cast<std::size_t>(b)] += 1;
+    res.dos_counts_by_k[static_cast<std::size_t>(all_k[i] - 1)][static_cast<std::size_t>(b)] += 1;
   }
 
   res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  res.fits_per_second = res.seconds > 0 ? static_cast<double>(recs.size()) * F / res.seconds : 0;
+  res.fits_per_second = res.seconds > 0 ? static_cast<double>(scored) * F / res.seconds : 0;
   return res;
 }
 

@@ -252,9 +252,12 @@ Dataset dataset_from_table(const core::Table& table, const std::string& target,
   try {
     nd = table.numeric(cols, missing);
   } catch (const ParseError& e) {
-    if (!automatic) throw;
+    if (e.message() == "missing value")
+      throw ParseError(e.file(), e.line(), e.column(), "missing value (drop such rows with --drop-missing / drop_missing=True)");
+    if (!automatic || e.message().rfind("non-numeric", 0) != 0) throw;
     throw ParseError(e.file(), e.line(), e.column(),
-                     e.message() + " (choose numeric columns with --features or leave identifiers out with --exclude)");
+                     e.message() + " (choose numeric columns with --features / features= or leave identifiers out "
+                                   "with --exclude / exclude=)");
   }
   const auto p = static_cast<Index>(d.features.size());
   d.X = nd.values.leftCols(p);

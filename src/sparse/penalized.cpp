@@ -263,8 +263,8 @@ class GaussianSolver {
 };
 
 // ---------------------------------------------------------------------------------------------------------------
-// Binomial: coordinate descent on a quadratic majoriser of the negative log-likelihood (MM), each coordinate
-// minimising its univariate problem exactly (threshold() with v = 1/4).
+// Binomial: iteratively reweighted coordinate descent (weights refreshed every sweep, as in ncvreg/glmnet), each
+// coordinate minimising its local quadratic model exactly with threshold().
 class BinomialSolver {
  public:
   BinomialSolver(const MatrixXd& Xs, const VectorXd& y, const VectorXd& pf, const PathOptions& o, double gamma)
@@ -347,42 +347,51 @@ class BinomialSolver {
     g_.noalias() = X_.transpose() * res / static_cast<double>(n_);
   }
 
-  // One sweep = intercept + every strong coordinate, each minimising the quadratic majoriser with curvature 1/4
-  // (x_j'Wx_j/n <= 1/4 for standardised columns). Unlike IRLS with exact weights this is a monotone MM scheme, so
-  // it converges also where MCP/SCAD make the univariate problems nonconvex (IRLS can oscillate there).
+  // One sweep = weights refreshed (IRLS), intercept, then every strong coordinate minimising its local quadratic
+  // model u·b − (v/2)b² with v_j = x_j'Wx_j/n. Where MCP/SCAD would make that univariate problem nonconvex
+  // (v_j + l2 <= 1/γ, resp. 1/(γ−1): fitted probabilities near 0/1) v_j is raised just enough to keep it convex —
+  // a damped step that leaves the fixed points (the KKT points) unchanged; unmodified IRLS oscillates there.
   int iterate(double lam, int budget, bool& converged) {
     converged = false;
     const double nd = static_cast<double>(n_);
-    constexpr double v = 0.25;
-    VectorXd r(n_);
-    auto refresh = [&] {
-      for (Index i = 0; i < n_; ++i) r(i) = y_(i) - 1 / (1 + std::exp(-eta_(i)));
-    };
-    refresh();
+    VectorXd w(n_), z(n_);
+    const double vmin = o_.penalty == Penalty::MCP ? 1 / gamma_ : (o_.penalty == Penalty::SCAD ? 1 / (gamma_ - 1) : 0.0);
     int sweeps = 0;
     while (sweeps < budget) {
       ++sweeps;
-      const double d0 = r.sum() / (nd * v);
+      for (Index i = 0; i < n_; ++i) {
+        const double pi = 1 / (1 + std::exp(-eta_(i)));
+        w(i) = std::max(pi * (1 - pi), 1e-5);  // floor keeps z finite for saturated fits
+        z(i) = (y_(i) - pi) / w(i);
+      }
+      const double d0 = w.dot(z) / w.sum();
       b0_ += d0;
+      z.array() -= d0;
       eta_.array() += d0;
-      refresh();
       double m = std::abs(d0);
       for (Index j = 0; j < q_; ++j) {
         if (!strong_[static_cast<std::size_t>(j)]) continue;
         const auto xj = X_.col(j);
-        const double u = xj.dot(r) / nd + v * beta_(j);
         const double l1 = std::isinf(lam) ? (pf_(j) > 0 ? lam : 0.0) : lam * o_.alpha * pf_(j);
         const double l2 = std::isinf(lam) ? 0.0 : lam * (1 - o_.alpha) * pf_(j);
+        double v = (xj.array().square() * w.array()).sum() / nd;
+        if (v + l2 <= vmin * 1.0001) v = vmin * 1.0001 - l2;
+        const double u = (xj.array() * w.array() * z.array()).sum() / nd + v * beta_(j);
         const double b = std::isinf(l1) ? 0.0 : threshold(o_.penalty, u, v, l1, l2, gamma_);
         const double d = b - beta_(j);
         if (d != 0) {
           beta_(j) = b;
+          z.noalias() -= d * xj;
           eta_.noalias() += d * xj;
-          refresh();
           m = std::max(m, std::abs(d));
         }
       }
       if (m < tol_) {
+        converged = true;
+        break;
+      }
+      // Separable data: coefficients grow without bound; stop once the fit is saturated (checked by run_path).
+      if (deviance() < 0.01 * null_dev_) {
         converged = true;
         break;
       }

@@ -7,6 +7,8 @@
 #include <iosfwd>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -18,6 +20,11 @@ void write_file_atomic(const std::filesystem::path& path, std::string_view conte
 /// Stream-producing variant: `produce` writes into the stream; on exception the temp file is removed and the
 /// exception propagates.
 void write_file_atomic(const std::filesystem::path& path, const std::function<void(std::ostream&)>& produce);
+
+/// Write several files as one unit: every content goes to a temp file first, and only when all were written are they
+/// renamed into place; on failure no target is touched and no temp file is left. Used by front ends that produce
+/// several outputs (model + plots) so that a failure never leaves some of them looking complete.
+void write_files_atomic(const std::vector<std::pair<std::filesystem::path, std::string>>& files);
 
 /// Read a whole file. Throws IoError naming the path.
 std::string read_file(const std::filesystem::path& path);

@@ -14,11 +14,11 @@ namespace tsunagu::core {
 
 struct CsvOptions {
   char delimiter = ',';        ///< field separator; '\t' for TSV
-  char comment = '#';          ///< lines whose first non-blank character is this are skipped; '\0' disables
+  char comment = '#';          ///< lines before the header whose first non-blank character is this are skipped; '\0' disables
   void validate() const;       ///< throws InvalidArgument if delimiter is '"', '\n' or equals comment
 };
 
-/// What to do with a missing cell (empty, "NA", "NaN", "nan", "null") in a numeric column.
+/// What to do with a missing cell (empty, "NA", "N/A", "NaN", "null"; case-insensitive) in a numeric column.
 enum class MissingPolicy {
   Error,  ///< throw ParseError naming file, line and column (default)
   Drop,   ///< drop the whole row from the result (see NumericData::kept_rows)
@@ -57,8 +57,11 @@ Table parse_csv(std::string_view text, std::string source = "<string>", const Cs
 /// Read and parse a CSV file. Throws IoError if it cannot be read.
 Table read_csv(const std::filesystem::path& path, const CsvOptions& options = {});
 
-/// Format a double with up to 17 significant digits, shortest round-trip ("%.17g" trimmed); NaN -> "nan".
+/// Shortest text that reads back to the same double (std::to_chars); NaN -> "nan", ±inf -> "inf"/"-inf".
 std::string format_double(double value);
+
+/// CSV text of a table of text cells (header + rows), quoting cells that need it, exactly as write_csv writes it.
+std::string format_csv(const std::vector<std::string>& columns, const std::vector<std::vector<std::string>>& rows);
 
 /// Write a table of text cells (quoting cells that need it), atomically.
 void write_csv(const std::filesystem::path& path, const std::vector<std::string>& columns,

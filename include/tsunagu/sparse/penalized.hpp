@@ -62,7 +62,7 @@ struct Path {
   Eigen::VectorXd penalty_factor;  ///< (p) as used
   double y_mean = 0, y_sd = 1;     ///< of the training response
   Eigen::VectorXd loss;            ///< (L) RSS/(2n) or deviance/(2n) at each λ
-  std::vector<int> df;             ///< (L) number of nonzero coefficients
+  std::vector<int> df;             ///< (L) number of nonzero penalised coefficients (what dfmax limits)
   std::vector<int> iterations;     ///< (L) sweeps used at each λ
   std::vector<bool> converged;     ///< (L)
   std::vector<std::size_t> dropped_constant;  ///< indices of constant columns (coefficient fixed at 0)
