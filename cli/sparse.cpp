@@ -144,7 +144,8 @@ void run_fit(const FitArgs& a) {
     const auto& c = *fit.cv;
     const auto mmin = sparse::model_at(fit.path, c.index_min, fit.features, fit.target);
     std::cout << "cv: " << c.folds << "-fold" << (c.repeats > 1 ? " x" + std::to_string(c.repeats) : "")
-              << ", lambda_min = " << sig(c.lambda_min) << " (error " << sig(c.mean(static_cast<Eigen::Index>(c.index_min)))
+              << ", lambda_min = " << sig(c.lambda_min) << " (CV " << (o.family == sparse::Family::Gaussian ? "MSE " : "deviance ")
+              << sig(c.mean(static_cast<Eigen::Index>(c.index_min)))
               << " ± " << sig(c.se(static_cast<Eigen::Index>(c.index_min))) << "), lambda_1se = " << sig(c.lambda_1se)
               << "\n";
     std::cout << "formula (lambda_min): " << mmin.formula() << "\n";

@@ -11,6 +11,7 @@ namespace tsunagu::core {
 namespace {
 
 std::atomic<bool> g_progress_enabled{true};
+std::atomic<double> g_progress_delay{1.0};
 
 using Clock = std::chrono::steady_clock;
 constexpr auto kTtyInterval = std::chrono::milliseconds(200);
@@ -48,6 +49,8 @@ void set_progress_enabled(bool enabled) noexcept { g_progress_enabled.store(enab
 
 bool progress_enabled() noexcept { return g_progress_enabled.load(std::memory_order_relaxed); }
 
+void set_progress_delay(double seconds) noexcept { g_progress_delay.store(seconds, std::memory_order_relaxed); }
+
 Progress::Progress(std::string label, std::size_t total)
     : label_(std::move(label)), total_(total), start_(Clock::now()), last_draw_(start_) {
   enabled_ = progress_enabled();
@@ -67,6 +70,7 @@ void Progress::tick(std::size_t n) noexcept {
     if (d == decile_of(before, total_) || d >= 10) return;  // 100% is reported by finish()
     std::lock_guard<std::mutex> lock(mutex_);
     if (finished_ || d <= last_decile_) return;
+    if (std::chrono::duration<double>(Clock::now() - start_).count() < g_progress_delay.load()) return;
     last_decile_ = d;
     draw(now, false);
     return;
@@ -78,6 +82,7 @@ void Progress::tick(std::size_t n) noexcept {
   std::lock_guard<std::mutex> lock(mutex_, std::adopt_lock);
   if (finished_) return;
   const auto t = Clock::now();
+  if (std::chrono::duration<double>(t - start_).count() < g_progress_delay.load()) return;
   if (t - last_draw_ < (tty_ ? std::chrono::duration_cast<Clock::duration>(kTtyInterval)
                              : std::chrono::duration_cast<Clock::duration>(kLogInterval)))
     return;
@@ -90,7 +95,9 @@ void Progress::finish() noexcept {
   std::lock_guard<std::mutex> lock(mutex_);
   if (finished_) return;
   finished_ = true;
-  draw(done_.load(std::memory_order_relaxed), true);
+  // A job that finished within the delay stays silent, unless a progress line was already shown.
+  if (drawn_ || std::chrono::duration<double>(Clock::now() - start_).count() >= g_progress_delay.load())
+    draw(done_.load(std::memory_order_relaxed), true);
 }
 
 // Called with mutex_ held.
@@ -121,6 +128,7 @@ void Progress::draw(std::size_t done, bool final) noexcept {
     if (final || !tty_) out += '\n';
     std::fputs(out.c_str(), stderr);
     std::fflush(stderr);
+    drawn_ = true;
   } catch (...) {
     // Progress output must never take the computation down (e.g. bad_alloc).
   }

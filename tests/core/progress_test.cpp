@@ -34,6 +34,7 @@ TEST_F(ProgressTest, GlobalFlagDefaultsToEnabledAndCanBeToggled) {
   set_progress_enabled(false);
   EXPECT_FALSE(progress_enabled());
   set_progress_enabled(true);
+  set_progress_delay(0);
   EXPECT_TRUE(progress_enabled());
 }
 
@@ -58,6 +59,7 @@ TEST_F(ProgressTest, DisabledAtConstructionStaysSilentEvenIfEnabledLater) {
   {
     Progress p("job", 10);
     set_progress_enabled(true);
+    set_progress_delay(0);
     p.tick(10);
     p.finish();
   }
@@ -66,6 +68,7 @@ TEST_F(ProgressTest, DisabledAtConstructionStaysSilentEvenIfEnabledLater) {
 
 TEST_F(ProgressTest, NotATtyPrintsOneLinePerDecileAndAFinalDoneLine) {
   set_progress_enabled(true);
+  set_progress_delay(0);
   testing::internal::CaptureStderr();  // redirects stderr to a file: not a terminal
   {
     Progress p("sparse cv", 1000);
@@ -86,6 +89,7 @@ TEST_F(ProgressTest, NotATtyPrintsOneLinePerDecileAndAFinalDoneLine) {
 
 TEST_F(ProgressTest, BigTickCrossingSeveralDecilesPrintsOneLine) {
   set_progress_enabled(true);
+  set_progress_delay(0);
   testing::internal::CaptureStderr();
   {
     Progress p("job", 100);
@@ -101,6 +105,7 @@ TEST_F(ProgressTest, BigTickCrossingSeveralDecilesPrintsOneLine) {
 
 TEST_F(ProgressTest, DestructorFinishesAndFinishPrintsOnlyOnce) {
   set_progress_enabled(true);
+  set_progress_delay(0);
   testing::internal::CaptureStderr();
   {
     Progress p("once", 4);
@@ -121,6 +126,7 @@ TEST_F(ProgressTest, DestructorFinishesAndFinishPrintsOnlyOnce) {
 
 TEST_F(ProgressTest, UnknownTotalShowsCountOnly) {
   set_progress_enabled(true);
+  set_progress_delay(0);
   testing::internal::CaptureStderr();
   {
     Progress p("scan", 0);
@@ -133,6 +139,7 @@ TEST_F(ProgressTest, UnknownTotalShowsCountOnly) {
 
 TEST_F(ProgressTest, ConcurrentTicksCountEveryUnitAndReportEachDecileOnce) {
   set_progress_enabled(true);
+  set_progress_delay(0);
   testing::internal::CaptureStderr();
   {
     Progress p("parallel", 80000);
@@ -158,3 +165,15 @@ TEST_F(ProgressTest, ConcurrentTicksCountEveryUnitAndReportEachDecileOnce) {
 }
 
 }  // namespace
+
+TEST(Progress, WorkShorterThanTheDelayPrintsNothing) {
+  set_progress_enabled(true);
+  set_progress_delay(1.0);
+  testing::internal::CaptureStderr();
+  {
+    Progress p("quick", 10);
+    for (int i = 0; i < 10; ++i) p.tick();
+  }
+  EXPECT_EQ(testing::internal::GetCapturedStderr(), "");
+  set_progress_delay(0);
+}

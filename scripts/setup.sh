@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# One command from a fresh Debian 12 machine to a working tsunagu:
+#   1. Debian packages (compiler, CMake, Eigen, HDF5, nlohmann-json, CLI11, GoogleTest, Google Benchmark, R glmnet)
+#   2. a Python virtual environment in .venv with numpy, scikit-learn, pytest, scikit-build-core, pybind11
+#   3. Release build of the C++ library, CLI and tests (build/release), installed to $PREFIX (default /usr/local)
+#   4. `pip install .` of the Python package (pybind11 extension built by scikit-build-core from the same CMake),
+#      which also puts the `tsunagu` CLI into .venv/bin
+#   5. the demo: sparse modelling of the bundled exfoliation data -> formula on stdout, plots in out/demo/
+# Environment: PREFIX (install prefix), SKIP_APT=1 (packages already present), TSUNAGU_DEMO=0 (skip the demo).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+PREFIX=${PREFIX:-/usr/local}
+JOBS=${JOBS:-$(nproc)}
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+if [ "${SKIP_APT:-0}" != "1" ]; then
+  echo "== installing Debian packages" >&2
+  $SUDO apt-get update -qq
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    build-essential cmake ninja-build pkg-config \
+    libeigen3-dev libhdf5-dev nlohmann-json3-dev libcli11-dev \
+    libgtest-dev libgmock-dev libbenchmark-dev \
+    python3 python3-dev python3-venv python3-pip \
+    r-base-core r-cran-glmnet librsvg2-bin >/dev/null
+fi
+
+echo "== Python environment (.venv)" >&2
+if [ ! -x .venv/bin/python ]; then python3 -m venv .venv; fi
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q "numpy>=1.23" "scikit-learn>=1.2" "pytest>=7" "scikit-build-core>=0.8" "pybind11>=2.11"
+
+echo "== C++ build (Release) and install to $PREFIX" >&2
+cmake --preset release -DPython_EXECUTABLE="$PWD/.venv/bin/python" >/dev/null
+cmake --build --preset release -j "$JOBS"
+$SUDO cmake --install build/release --prefix "$PREFIX" >/dev/null
+
+echo "== Python package (pip install .)" >&2
+.venv/bin/python -m pip install -q --no-build-isolation .
+
+if [ "${TSUNAGU_DEMO:-1}" != "0" ]; then
+  echo "== demo: which solvent descriptors explain MoS2 exfoliation yield?" >&2
+  mkdir -p out/demo
+  T=.venv/bin/tsunagu
+  $T --version
+  $T sparse fit examples/sparse/exfoliation.csv --target yield --exclude solvent_a,solvent_b \
+     --seed 1 -o out/demo/model.json --plot-prefix out/demo/mcp
+  $T sparse screen out/demo/model.json examples/sparse/candidates.csv --top 5 -o out/demo/ranked_candidates.csv
+  head -6 out/demo/ranked_candidates.csv | cut -d, -f1-4,15
+  $T sparse exhaustive examples/sparse/exfoliation.csv --target yield --exclude solvent_a,solvent_b \
+     --max-k 3 -o out/demo/exhaustive.json --plot out/demo/weight_diagram.svg --dos-plot out/demo/dos.svg
+  echo "demo outputs: $(ls out/demo | tr '\n' ' ')" >&2
+fi
