@@ -112,7 +112,8 @@ class Enumerator {
 
   // Enumerate all subsets whose smallest feature is `root`; append their errors/sizes, offer them to `top`.
   void run(std::size_t root, std::vector<double>& errs, std::vector<std::uint8_t>& sizes, std::size_t& deficient,
-           TopN& top) {
+           TopN& top, core::Progress* progress) {
+    progress_ = progress;
     errs_ = &errs;
     sizes_ = &sizes;
     deficient_ = &deficient;
@@ -181,6 +182,11 @@ class Enumerator {
     errs_->push_back(e.err);
     sizes_->push_back(e.k);
     top_->offer(e);
+    // Tick in blocks: one root can hold most of the subsets, so per-root ticks would stall the progress line.
+    if (progress_ && ++pending_ == 65536) {
+      progress_->tick(pending_);
+      pending_ = 0;
+    }
     if (d < K_)
       for (std::size_t nj = j + 1; nj < p_; ++nj) visit(d, nj);
   }
@@ -196,6 +202,10 @@ class Enumerator {
   std::vector<double>* errs_ = nullptr;
   std::vector<std::uint8_t>* sizes_ = nullptr;
   TopN* top_ = nullptr;
+  core::Progress* progress_ = nullptr;
+
+ public:
+  std::size_t pending_ = 0;  // scored subsets not yet reported to the progress line
   std::size_t* deficient_ = nullptr;
 };
 
@@ -322,8 +332,11 @@ ExhaustiveResult exhaustive_search(const MatrixXd& X, const VectorXd& y, const E
     for (;;) {
       const std::size_t root = next.fetch_add(1);
       if (root >= p) break;
-      en.run(root, errs[root], sizes[root], deficient[root], tops[chunk]);
-      if (progress) progress->tick(errs[root].size() + deficient[root]);
+      en.run(root, errs[root], sizes[root], deficient[root], tops[chunk], progress ? &*progress : nullptr);
+      if (progress) {
+        progress->tick(en.pending_ + deficient[root]);
+        en.pending_ = 0;
+      }
     }
   });
   if (progress) progress->finish();
