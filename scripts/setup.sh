@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One command from a fresh Debian 12 machine to a working tsunagu:
 #   1. Debian packages (compiler, CMake, Eigen, HDF5, nlohmann-json, CLI11, GoogleTest, Google Benchmark, R glmnet)
-#   2. a Python virtual environment in .venv with numpy, scikit-learn, pytest, scikit-build-core, pybind11
+#   2. a Python virtual environment in .venv with numpy, scikit-learn, pandas, pytest, scikit-build-core, pybind11
 #   3. Release build of the C++ library, CLI and tests (build/release), installed to $PREFIX (default /usr/local)
 #   4. `pip install .` of the Python package (pybind11 extension built by scikit-build-core from the same CMake),
 #      which also puts the `tsunagu` CLI into .venv/bin
@@ -28,10 +28,10 @@ fi
 echo "== Python environment (.venv)" >&2
 if [ ! -x .venv/bin/python ]; then python3 -m venv .venv; fi
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q "numpy>=1.23" "scikit-learn>=1.2" "pytest>=7" "scikit-build-core>=0.8" "pybind11>=2.11"
+.venv/bin/python -m pip install -q "numpy>=1.23" "scikit-learn>=1.2" "pytest>=7" "pandas>=1.5" "scikit-build-core>=0.8" "pybind11>=2.11"
 
 echo "== C++ build (Release) and install to $PREFIX" >&2
-cmake --preset release -DPython_EXECUTABLE="$PWD/.venv/bin/python" >/dev/null
+cmake --preset release >/dev/null
 cmake --build --preset release -j "$JOBS"
 $SUDO cmake --install build/release --prefix "$PREFIX" >/dev/null
 
