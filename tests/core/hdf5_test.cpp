@@ -19,6 +19,7 @@
 #include <numeric>
 #include <string>
 
+#include "temp_dir.hpp"
 #include "tsunagu/core/error.hpp"
 #include "tsunagu/core/io.hpp"
 
@@ -27,25 +28,7 @@ namespace {
 namespace fs = std::filesystem;
 using namespace tsunagu::core;
 
-class TempDir {
- public:
-  TempDir() {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    path_ = fs::temp_directory_path() / ("tsunagu-hdf5-" + std::string(info->test_suite_name()) + "-" + info->name() +
-                                         "-" + std::to_string(::getpid()));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-  fs::path operator/(const std::string& name) const { return path_ / name; }
-
- private:
-  fs::path path_;
-};
+using TempDir = tsunagu::test::TempDir;
 
 NdArray iota_array(std::vector<std::size_t> shape) {
   NdArray a;

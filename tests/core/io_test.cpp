@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "temp_dir.hpp"
 #include "tsunagu/core/error.hpp"
 
 namespace {
@@ -19,26 +20,7 @@ namespace {
 namespace fs = std::filesystem;
 using namespace tsunagu::core;
 
-/// A fresh directory under the system temp dir, removed at the end of the test.
-class TempDir {
- public:
-  TempDir() {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    path_ = fs::temp_directory_path() / ("tsunagu-io-" + std::string(info->test_suite_name()) + "-" + info->name() +
-                                         "-" + std::to_string(::getpid()));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-  fs::path operator/(const std::string& name) const { return path_ / name; }
-
- private:
-  fs::path path_;
-};
+using TempDir = tsunagu::test::TempDir;
 
 std::string slurp(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);

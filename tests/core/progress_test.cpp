@@ -137,7 +137,9 @@ TEST_F(ProgressTest, UnknownTotalShowsCountOnly) {
   EXPECT_TRUE(std::regex_match(lines[0], std::regex("scan: done 57 in [0-9.]+ s"))) << lines[0];
 }
 
-TEST_F(ProgressTest, ConcurrentTicksCountEveryUnitAndReportEachDecileOnce) {
+// Under contention a thread may cross decile 3 after another already reported decile 4; the older decile is then
+// skipped, never printed out of order or twice. So: at most one line per decile, strictly increasing, then "done".
+TEST_F(ProgressTest, ConcurrentTicksCountEveryUnitAndReportDecilesInOrderAtMostOnce) {
   set_progress_enabled(true);
   set_progress_delay(0);
   testing::internal::CaptureStderr();
@@ -151,17 +153,18 @@ TEST_F(ProgressTest, ConcurrentTicksCountEveryUnitAndReportEachDecileOnce) {
     for (auto& th : threads) th.join();
   }
   const auto lines = lines_of(testing::internal::GetCapturedStderr());
-  ASSERT_EQ(lines.size(), 10u);
-  int previous = 0;
-  for (std::size_t i = 0; i < 9; ++i) {
+  ASSERT_GE(lines.size(), 2u);
+  ASSERT_LE(lines.size(), 10u);
+  int previous_decile = 0;
+  for (std::size_t i = 0; i + 1 < lines.size(); ++i) {
     std::smatch m;
     ASSERT_TRUE(std::regex_search(lines[i], m, std::regex("^parallel: ([0-9]+)% "))) << lines[i];
-    const int percent = std::stoi(m[1]);
-    EXPECT_GT(percent, previous);
-    EXPECT_EQ(percent / 10, static_cast<int>(i) + 1);
-    previous = percent;
+    const int decile = std::stoi(m[1]) / 10;
+    EXPECT_GT(decile, previous_decile) << lines[i];
+    EXPECT_LE(decile, 9);
+    previous_decile = decile;
   }
-  EXPECT_EQ(lines[9].rfind("parallel: done 80000 in ", 0), 0u) << lines[9];
+  EXPECT_EQ(lines.back().rfind("parallel: done 80000 in ", 0), 0u) << lines.back();
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include <random>
 #include <string>
 
+#include "temp_dir.hpp"
 #include "tsunagu/core/error.hpp"
 #include "tsunagu/core/io.hpp"
 
@@ -22,25 +23,7 @@ using namespace tsunagu::core;
 using tsunagu::InvalidArgument;
 using tsunagu::ParseError;
 
-class TempDir {
- public:
-  TempDir() {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    path_ = fs::temp_directory_path() / ("tsunagu-table-" + std::string(info->test_suite_name()) + "-" + info->name() +
-                                         "-" + std::to_string(::getpid()));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-  fs::path operator/(const std::string& name) const { return path_ / name; }
-
- private:
-  fs::path path_;
-};
+using TempDir = tsunagu::test::TempDir;
 
 /// Runs `f`, expects a ParseError and returns it (so that tests can check every part of it).
 template <class F>
