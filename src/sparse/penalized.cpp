@@ -122,6 +122,29 @@ struct PathState {
   std::string status = "converged", message;
 };
 
+// Sequential strong rule (Tibshirani et al. 2012): keep j if unpenalised, already nonzero, or
+// |g_j| >= α·pf_j·(2λ_k − λ_{k−1}), where g is the gradient (x_j'r/n) at the previous solution.
+void strong_set(std::vector<char>& strong, const VectorXd& g, const VectorXd& beta, const VectorXd& pf, double alpha,
+                double lam, double lam_prev) {
+  const double cut = 2 * lam - lam_prev;
+  for (Index j = 0; j < g.size(); ++j)
+    strong[static_cast<std::size_t>(j)] = pf(j) == 0 || beta(j) != 0 || std::abs(g(j)) >= alpha * pf(j) * cut;
+}
+
+// KKT check on the features the strong rule discarded: those with |g_j| > λα pf_j join the strong set.
+// Returns whether any did.
+bool add_kkt_violators(std::vector<char>& strong, const VectorXd& g, const VectorXd& pf, double alpha, double lam) {
+  bool violated = false;
+  for (Index j = 0; j < g.size(); ++j) {
+    auto& s = strong[static_cast<std::size_t>(j)];
+    if (!s && std::abs(g(j)) > lam * alpha * pf(j)) {
+      s = 1;
+      violated = true;
+    }
+  }
+  return violated;
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Gaussian: coordinate descent with strong rules and KKT checks. Two interchangeable ways to get the partial
 // residual correlation z_j: "naive" keeps the residual r (O(n) per visit; best when n <= q) and "covariance" keeps
@@ -168,10 +191,7 @@ class GaussianSolver {
 
   // Solve at λ (previous λ for the strong rule). Returns sweeps used; sets converged.
   int solve(double lam, double lam_prev, int budget, bool& converged) {
-    const double cut = 2 * lam - lam_prev;
-    for (Index j = 0; j < q_; ++j)
-      strong_[static_cast<std::size_t>(j)] =
-          pf_(j) == 0 || beta_(j) != 0 || std::abs(g_(j)) >= o_.alpha * pf_(j) * cut;
+    strong_set(strong_, g_, beta_, pf_, o_.alpha, lam, lam_prev);
     int sweeps = 0;
     converged = false;
     for (;;) {
@@ -196,17 +216,8 @@ class GaussianSolver {
           if (ma < tol_) break;
         }
       }
-      // KKT check on the columns the strong rule discarded.
       if (!cov_) g_.noalias() = X_.transpose() * r_ / static_cast<double>(n_);
-      bool violated = false;
-      for (Index j = 0; j < q_; ++j) {
-        auto& s = strong_[static_cast<std::size_t>(j)];
-        if (!s && std::abs(g_(j)) > lam * o_.alpha * pf_(j)) {
-          s = 1;
-          violated = true;
-        }
-      }
-      if (!violated) break;
+      if (!add_kkt_violators(strong_, g_, pf_, o_.alpha, lam)) break;
     }
     converged = true;
     return sweeps;
@@ -296,10 +307,7 @@ class BinomialSolver {
   void set_tol(double t) { tol_ = t; }
 
   int solve(double lam, double lam_prev, int budget, bool& converged) {
-    const double cut = 2 * lam - lam_prev;
-    for (Index j = 0; j < q_; ++j)
-      strong_[static_cast<std::size_t>(j)] =
-          pf_(j) == 0 || beta_(j) != 0 || std::abs(g_(j)) >= o_.alpha * pf_(j) * cut;
+    strong_set(strong_, g_, beta_, pf_, o_.alpha, lam, lam_prev);
     int sweeps = 0;
     converged = false;
     for (;;) {
@@ -307,15 +315,7 @@ class BinomialSolver {
       sweeps += iterate(lam, budget - sweeps, c);
       if (!c) return sweeps;
       gradient();
-      bool violated = false;
-      for (Index j = 0; j < q_; ++j) {
-        auto& s = strong_[static_cast<std::size_t>(j)];
-        if (!s && std::abs(g_(j)) > lam * o_.alpha * pf_(j)) {
-          s = 1;
-          violated = true;
-        }
-      }
-      if (!violated) break;
+      if (!add_kkt_violators(strong_, g_, pf_, o_.alpha, lam)) break;
     }
     converged = true;
     return sweeps;
