@@ -215,13 +215,17 @@ class GaussianSolver {
         std::vector<Index> active;
         for (Index j : sset)
           if (beta_(j) != 0) active.push_back(j);
-        for (;;) {
-          if (sweeps >= budget) return sweeps;
-          ++sweeps;
-          double ma = 0;
-          for (Index j : active)
-            ma = std::max(ma, update(j, lam * o_.alpha * pf_(j), lam * (1 - o_.alpha) * pf_(j)));
-          if (ma < tol_) break;
+        if (!cov_ && static_cast<Index>(active.size()) < n_) {
+          if (!cycle_active_gram(active, lam, budget, sweeps)) return sweeps;
+        } else {
+          for (;;) {
+            if (sweeps >= budget) return sweeps;
+            ++sweeps;
+            double ma = 0;
+            for (Index j : active)
+              ma = std::max(ma, update(j, lam * o_.alpha * pf_(j), lam * (1 - o_.alpha) * pf_(j)));
+            if (ma < tol_) break;
+          }
         }
       }
       if (!cov_) g_.noalias() = X_.transpose() * r_ / static_cast<double>(n_);
@@ -246,6 +250,73 @@ class GaussianSolver {
   }
 
  private:
+  // Cycle the active set A to convergence with "covariance" updates on A alone (naive mode, |A| < n): the partial
+  // residual correlations g_A come from the Gram matrix of A, so a visit costs O(1) and a change O(|A|) instead of
+  // O(n) each; the residual is brought up to date once at the end. Gram entries are cached for every feature that
+  // was ever active (rows/columns appended as features enter), so building G_AA is a gather, not a product.
+  // Returns false if the sweep budget ran out.
+  bool cycle_active_gram(const std::vector<Index>& A, double lam, int budget, int& sweeps) {
+    const Index a = static_cast<Index>(A.size());
+    if (a == 0) return true;
+    for (Index j : A) ensure_gram(j);
+    MatrixXd GA(a, a);
+    VectorXd gA(a), b0(a);
+    const double nd = static_cast<double>(n_);
+    for (Index m = 0; m < a; ++m) {
+      const Index pm = pos_[static_cast<std::size_t>(A[static_cast<std::size_t>(m)])];
+      for (Index k = 0; k < a; ++k) GA(k, m) = GE_(pos_[static_cast<std::size_t>(A[static_cast<std::size_t>(k)])], pm);
+      gA(m) = X_.col(A[static_cast<std::size_t>(m)]).dot(r_) / nd;
+      b0(m) = beta_(A[static_cast<std::size_t>(m)]);
+    }
+    bool ok = true;
+    for (;;) {
+      if (sweeps >= budget) {
+        ok = false;
+        break;
+      }
+      ++sweeps;
+      double ma = 0;
+      for (Index m = 0; m < a; ++m) {
+        const Index j = A[static_cast<std::size_t>(m)];
+        const double b = threshold(o_.penalty, gA(m) + beta_(j), 1.0, lam * o_.alpha * pf_(j),
+                                   lam * (1 - o_.alpha) * pf_(j), gamma_);
+        const double d = b - beta_(j);
+        if (d == 0) continue;
+        beta_(j) = b;
+        gA.noalias() -= d * GA.col(m);
+        ma = std::max(ma, std::abs(d));
+      }
+      if (ma < tol_) break;
+    }
+    for (Index m = 0; m < a; ++m) {
+      const double d = beta_(A[static_cast<std::size_t>(m)]) - b0(m);
+      if (d != 0) r_.noalias() -= d * X_.col(A[static_cast<std::size_t>(m)]);
+    }
+    return ok;
+  }
+
+  // Append feature j to the cached Gram matrix of ever-active features (O(n·|E|)).
+  void ensure_gram(Index j) {
+    if (pos_.empty()) pos_.assign(static_cast<std::size_t>(q_), -1);
+    if (pos_[static_cast<std::size_t>(j)] >= 0) return;
+    const Index k = static_cast<Index>(E_.size());
+    if (k >= GE_.rows()) {
+      const Index cap = std::max<Index>(16, 2 * GE_.rows());
+      MatrixXd bigger(cap, cap);
+      bigger.topLeftCorner(k, k) = GE_.topLeftCorner(k, k);
+      GE_.swap(bigger);
+    }
+    const double nd = static_cast<double>(n_);
+    for (Index m = 0; m < k; ++m) {
+      const double v = X_.col(E_[static_cast<std::size_t>(m)]).dot(X_.col(j)) / nd;
+      GE_(m, k) = v;
+      GE_(k, m) = v;
+    }
+    GE_(k, k) = X_.col(j).squaredNorm() / nd;
+    E_.push_back(j);
+    pos_[static_cast<std::size_t>(j)] = k;
+  }
+
   // One coordinate update; returns |Δβ_j|.
   double update(Index j, double l1, double l2) {
     const double z =
@@ -281,6 +352,9 @@ class GaussianSolver {
   VectorXd beta_, r_, g_, c0_;
   std::vector<VectorXd> gram_;  // lazily computed Gram columns when q is too large for full_gram_
   MatrixXd full_gram_;          // X'X/n, (q, q), when q <= kFullGramMax
+  std::vector<Index> E_;        // naive mode: features that were ever active, in order of entry
+  std::vector<Index> pos_;      // (q) position of a feature in E_, or -1
+  MatrixXd GE_;                 // Gram matrix of E_ (capacity grows by doubling)
   static constexpr Index kFullGramMax = 2048;
   std::vector<char> strong_;
 };
