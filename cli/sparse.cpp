@@ -110,12 +110,21 @@ void run_fit(const FitArgs& a) {
     const auto t = core::read_csv(a.data.file);
     const auto fd = t.numeric({a.fold_col}, core::MissingPolicy::Error);
     std::vector<int> ids;
+    int k = 0;
     for (auto r : ds.rows) {
       const double v = fd.values(static_cast<Eigen::Index>(r), 0);
-      if (v != std::floor(v) || v < 1)
-        throw InvalidArgument("--fold-col: fold labels must be integers 1..K (got " + format_double(v) + ")");
+      if (v != std::floor(v) || v < 1 || v > static_cast<double>(ds.rows.size()))
+        throw InvalidArgument("--fold-col: column '" + a.fold_col + "' must hold fold labels 1..K (got " +
+                              format_double(v) + ")");
       ids.push_back(static_cast<int>(v) - 1);
+      k = std::max(k, ids.back() + 1);
     }
+    std::vector<int> count(static_cast<std::size_t>(k), 0);
+    for (int f : ids) ++count[static_cast<std::size_t>(f)];
+    for (int f = 0; f < k; ++f)
+      if (count[static_cast<std::size_t>(f)] == 0)
+        throw InvalidArgument("--fold-col: column '" + a.fold_col + "' has no row in fold " + std::to_string(f + 1) +
+                              " (labels must be 1..K with every fold used)");
     cvo.fold_ids = ids;
   }
   if (!a.no_cv) cvo.validate(static_cast<std::size_t>(ds.X.rows()));
@@ -241,38 +250,6 @@ struct ExhaustiveArgs {
   std::string max_k;
 };
 
-nlohmann::json exhaustive_json(const sparse::ExhaustiveResult& r, const sparse::Dataset& ds) {
-  nlohmann::json models = nlohmann::json::array();
-  for (std::size_t i = 0; i < r.models.size(); ++i) {
-    const auto& m = r.models[i];
-    nlohmann::json f = nlohmann::json::array(), c = nlohmann::json::array(), cs = nlohmann::json::array();
-    sparse::LinearModel lm;
-    lm.target = ds.target;
-    for (std::size_t q = 0; q < m.features.size(); ++q) {
-      f.push_back(ds.features[static_cast<std::size_t>(m.features[q])]);
-      c.push_back(m.coef(static_cast<Eigen::Index>(q)));
-      cs.push_back(m.coef_std(static_cast<Eigen::Index>(q)));
-      lm.features.push_back(f.back());
-    }
-    lm.intercept = m.intercept;
-    lm.coef = m.coef;
-    models.push_back({{"rank", i + 1}, {"features", f}, {"intercept", m.intercept}, {"coefficients", c},
-                      {"coefficients_std", cs}, {"cv_error", m.cv_error}, {"r2", m.r2}, {"formula", lm.formula()}});
-  }
-  return {{"format", "tsunagu.sparse.exhaustive/1"},
-          {"target", ds.target},
-          {"features", ds.features},
-          {"max_k", r.max_k},
-          {"folds", r.folds},
-          {"cv_error", "root mean squared out-of-fold error"},
-          {"n_subsets", r.n_subsets},
-          {"n_rank_deficient", r.n_rank_deficient},
-          {"seconds", r.seconds},
-          {"fits_per_second", r.fits_per_second},
-          {"models", models},
-          {"dos", {{"edges", r.dos_edges}, {"counts", r.dos_counts}, {"counts_by_k", r.dos_counts_by_k}}}};
-}
-
 void run_exhaustive(ExhaustiveArgs& a) {
   auto ds = load(a.data);
   const auto p = static_cast<std::size_t>(ds.X.cols());
@@ -288,7 +265,7 @@ void run_exhaustive(ExhaustiveArgs& a) {
   }
   const auto r = sparse::exhaustive_search(ds.X, ds.y, a.o);
   std::vector<std::pair<std::filesystem::path, std::string>> outputs;
-  if (!a.output.empty()) outputs.emplace_back(a.output, exhaustive_json(r, ds).dump(2) + "\n");
+  if (!a.output.empty()) outputs.emplace_back(a.output, sparse::to_json(r, ds.features, ds.target).dump(2) + "\n");
   if (!a.plot.empty()) outputs.emplace_back(a.plot, sparse::weight_diagram_svg(r, ds.features, a.o.top));
   if (!a.dos_plot.empty()) outputs.emplace_back(a.dos_plot, sparse::dos_svg(r));
   core::write_files_atomic(outputs);
@@ -300,12 +277,8 @@ void run_exhaustive(ExhaustiveArgs& a) {
   const std::size_t show = std::min<std::size_t>(r.models.size(), 5);
   for (std::size_t i = 0; i < show; ++i) {
     const auto& m = r.models[i];
-    sparse::LinearModel lm;
-    lm.target = ds.target;
-    for (int f : m.features) lm.features.push_back(ds.features[static_cast<std::size_t>(f)]);
-    lm.intercept = m.intercept;
-    lm.coef = m.coef;
-    std::cout << "#" << i + 1 << "  cv_rmse " << sig(m.cv_error) << "  " << lm.formula() << "\n";
+    std::cout << "#" << i + 1 << "  cv_rmse " << sig(m.cv_error) << "  "
+              << sparse::subset_model(m, ds.features, ds.target).formula() << "\n";
   }
   if (!a.output.empty()) note("wrote " + a.output);
 }

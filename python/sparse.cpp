@@ -189,6 +189,17 @@ void bind_sparse(py::module_& m) {
       .def_readonly("folds", &ExhaustiveResult::folds)
       .def_readonly("fold_ids", &ExhaustiveResult::fold_ids);
 
+  m.def(
+      "save_exhaustive",
+      [](const std::filesystem::path& file, const ExhaustiveResult& r, const std::vector<std::string>& features,
+         const std::string& target) { core::write_json(file, to_json(r, features, target)); },
+      py::arg("file"), py::arg("result"), py::arg("features"), py::arg("target"));
+  m.def(
+      "subset_formula",
+      [](const SubsetModel& sm, const std::vector<std::string>& features, const std::string& target) {
+        return subset_model(sm, features, target).formula();
+      },
+      py::arg("model"), py::arg("features"), py::arg("target"));
   m.def("exhaustive_search", &exhaustive_search, py::arg("X"), py::arg("y"), py::arg("options"),
         py::call_guard<py::gil_scoped_release>());
   m.def("count_subsets", &count_subsets, py::arg("p"), py::arg("max_k"));

@@ -505,7 +505,8 @@ class ExhaustiveSearch(_Params):
             self.models_.append({
                 "features": feats, "indices": list(m.features), "intercept": m.intercept, "coef": coef,
                 "coef_std": np.asarray(m.coef_std), "cv_error": m.cv_error, "r2": m.r2,
-                "formula": _sp.formula("gaussian", target, feats, m.intercept, coef, 4)})
+                "formula": _sp.subset_formula(m, self.feature_names_, target)})
+        self.target_ = target
         self.dos_ = {"edges": np.asarray(r.dos_edges), "counts": np.asarray(r.dos_counts),
                      "counts_by_k": np.asarray(r.dos_counts_by_k)}
         self.cv_errors_ = np.asarray(r.all_cv_errors)
@@ -514,6 +515,12 @@ class ExhaustiveSearch(_Params):
         self.fold_ids_ = np.asarray(r.fold_ids)
         self.fits_per_second_ = r.fits_per_second
         return self
+
+    def save(self, file: str | os.PathLike) -> None:
+        """Write es.json in the CLI's format (ranked models, DOS histogram), atomically."""
+        if not hasattr(self, "result_"):
+            raise InvalidArgument("ExhaustiveSearch is not fitted yet")
+        _sp.save_exhaustive(os.fspath(file), self.result_, self.feature_names_, self.target_)
 
     def weight_diagram(self, file: Optional[str | os.PathLike] = None, top: int = 50) -> str:
         """SVG weight diagram (rows: best models, columns: features, colour: coefficient per SD)."""

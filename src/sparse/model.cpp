@@ -208,6 +208,49 @@ SavedFit saved_fit_from_json(const json& j, const std::string& src) {
   return s;
 }
 
+LinearModel subset_model(const SubsetModel& m, const std::vector<std::string>& features, const std::string& target) {
+  LinearModel lm;
+  lm.target = target;
+  for (int f : m.features) {
+    if (f < 0 || static_cast<std::size_t>(f) >= features.size())
+      throw InvalidArgument("subset_model: feature index " + std::to_string(f) + " out of range (" +
+                            std::to_string(features.size()) + " names)");
+    lm.features.push_back(features[static_cast<std::size_t>(f)]);
+  }
+  lm.intercept = m.intercept;
+  lm.coef = m.coef;
+  return lm;
+}
+
+json to_json(const ExhaustiveResult& r, const std::vector<std::string>& features, const std::string& target) {
+  json models = json::array();
+  for (std::size_t i = 0; i < r.models.size(); ++i) {
+    const auto& m = r.models[i];
+    const LinearModel lm = subset_model(m, features, target);
+    models.push_back({{"rank", i + 1},
+                      {"features", lm.features},
+                      {"intercept", m.intercept},
+                      {"coefficients", vec(m.coef)},
+                      {"coefficients_std", vec(m.coef_std)},
+                      {"cv_error", m.cv_error},
+                      {"r2", m.r2},
+                      {"formula", lm.formula()}});
+  }
+  return {{"format", "tsunagu.sparse.exhaustive/1"},
+          {"tsunagu_version", tsunagu::version()},
+          {"target", target},
+          {"features", features},
+          {"max_k", r.max_k},
+          {"folds", r.folds},
+          {"cv_error", "root mean squared out-of-fold error"},
+          {"n_subsets", r.n_subsets},
+          {"n_rank_deficient", r.n_rank_deficient},
+          {"seconds", r.seconds},
+          {"fits_per_second", r.fits_per_second},
+          {"models", models},
+          {"dos", {{"edges", r.dos_edges}, {"counts", r.dos_counts}, {"counts_by_k", r.dos_counts_by_k}}}};
+}
+
 Screening screen(const LinearModel& model, const MatrixXd& X, bool maximize) {
   Screening s;
   s.prediction = model.predict(X);

@@ -131,6 +131,14 @@ void strong_set(std::vector<char>& strong, const VectorXd& g, const VectorXd& be
     strong[static_cast<std::size_t>(j)] = pf(j) == 0 || beta(j) != 0 || std::abs(g(j)) >= alpha * pf(j) * cut;
 }
 
+// λ_max = max over penalised j of |g_j| / (α pf_j): the smallest λ at which every penalised coefficient is zero.
+double lambda_max(const VectorXd& g, const VectorXd& pf, double alpha) {
+  double lmax = 0;
+  for (Index j = 0; j < g.size(); ++j)
+    if (pf(j) > 0) lmax = std::max(lmax, std::abs(g(j)) / (alpha * pf(j)));
+  return lmax;
+}
+
 // KKT check on the features the strong rule discarded: those with |g_j| > λα pf_j join the strong set.
 // Returns whether any did.
 bool add_kkt_violators(std::vector<char>& strong, const VectorXd& g, const VectorXd& pf, double alpha, double lam) {
@@ -188,10 +196,7 @@ class GaussianSolver {
       }
       refresh_gradient();
     }
-    double lmax = 0;
-    for (Index j = 0; j < q_; ++j)
-      if (pf_(j) > 0) lmax = std::max(lmax, std::abs(g_(j)) / (o_.alpha * pf_(j)));
-    return lmax;
+    return lambda_max(g_, pf_, o_.alpha);
   }
 
   void set_tol(double t) { tol_ = t; }
@@ -385,10 +390,7 @@ class BinomialSolver {
       iterate(std::numeric_limits<double>::infinity(), 100000, c);
     }
     gradient();
-    double lmax = 0;
-    for (Index j = 0; j < q_; ++j)
-      if (pf_(j) > 0) lmax = std::max(lmax, std::abs(g_(j)) / (o_.alpha * pf_(j)));
-    return lmax;
+    return lambda_max(g_, pf_, o_.alpha);
   }
   void set_tol(double t) { tol_ = t; }
 

@@ -453,3 +453,11 @@ def test_output_into_a_missing_directory_fails_cleanly(cli, prostate_csv, tmp_pa
     assert r.returncode == 1
     assert r.stderr.startswith("error: cannot write") and r.stderr.count("\n") == 1
     assert list(tmp_path.iterdir()) == []
+
+
+def test_fold_col_with_a_missing_fold_is_refused_naming_the_column(cli, tmp_path):
+    data, *_ = _fold_col_csv(tmp_path)
+    r = run(cli, "sparse", "fit", data, "--target", "y", "--fold-col", "a", "-o", tmp_path / "m.json")
+    assert r.returncode == 2
+    assert r.stderr.startswith("error: --fold-col: column 'a'"), r.stderr
+    assert not (tmp_path / "m.json").exists()

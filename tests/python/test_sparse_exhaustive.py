@@ -201,3 +201,19 @@ def test_plots_before_fit_raise_value_error():
         sparse.ExhaustiveSearch().weight_diagram()
     with pytest.raises(ValueError, match="not fitted"):
         sparse.ExhaustiveSearch().plot_dos()
+
+
+def test_save_writes_the_cli_es_json_format_atomically(tmp_path):
+    import json
+    X, y = correlated_problem(40, 6, 5)
+    es = sparse.ExhaustiveSearch(max_k=2, top=5).fit(X, y, feature_names=list("abcdef"), target="yield")
+    es.save(tmp_path / "es.json")
+    doc = json.loads((tmp_path / "es.json").read_text())
+    assert doc["format"] == "tsunagu.sparse.exhaustive/1" and doc["target"] == "yield"
+    assert [m["features"] for m in doc["models"]] == [m["features"] for m in es.models_]
+    np.testing.assert_allclose([m["cv_error"] for m in doc["models"]], [m["cv_error"] for m in es.models_])
+    assert doc["models"][0]["formula"] == es.models_[0]["formula"]
+    assert sum(doc["dos"]["counts"]) == len(es.cv_errors_)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["es.json"]  # no temp file left
+    with pytest.raises(OSError):
+        es.save(tmp_path / "missing" / "es.json")

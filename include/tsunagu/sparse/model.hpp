@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tsunagu/sparse/cv.hpp"
+#include "tsunagu/sparse/exhaustive.hpp"
 #include "tsunagu/sparse/penalized.hpp"
 
 namespace tsunagu::sparse {
@@ -32,6 +33,12 @@ struct LinearModel {
 /// The model at path index `index`.
 LinearModel model_at(const Path& path, std::size_t index, const std::vector<std::string>& features,
                      const std::string& target);
+
+/// The OLS model of one exhaustive-search subset, with the names of its features (`features` = all p names).
+LinearModel subset_model(const SubsetModel& m, const std::vector<std::string>& features, const std::string& target);
+
+/// es.json: ranked models (features, coefficients, cv_error, r2, formula) and the DOS histogram.
+nlohmann::json to_json(const ExhaustiveResult& r, const std::vector<std::string>& features, const std::string& target);
 
 /// A fitted path + optional CV, as stored in model.json.
 struct SavedFit {
