@@ -9,68 +9,31 @@
 #include <system_error>
 
 #include "tsunagu/core/error.hpp"
+#include "h5_detail.hpp"
 
 namespace tsunagu::core {
 
 namespace fs = std::filesystem;
 
-namespace {
-
-/// The HDF5 library is typically built without thread safety; serialise every call made through this module.
+namespace detail {
 std::mutex& h5_mutex() {
   static std::mutex m;
   return m;
 }
+}  // namespace detail
 
-/// Silence HDF5's automatic error-stack printing (we report errors ourselves). Idempotent.
-void silence_hdf5() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+namespace {
 
-/// Owning HDF5 identifier with the matching close function.
-class Handle {
- public:
-  using Closer = herr_t (*)(hid_t);
-  Handle() = default;
-  Handle(hid_t id, Closer closer) : id_(id), closer_(closer) {}
-  Handle(const Handle&) = delete;
-  Handle& operator=(const Handle&) = delete;
-  Handle(Handle&& o) noexcept : id_(o.id_), closer_(o.closer_) { o.id_ = H5I_INVALID_HID; }
-  Handle& operator=(Handle&& o) noexcept {
-    if (this != &o) {
-      reset();
-      id_ = o.id_;
-      closer_ = o.closer_;
-      o.id_ = H5I_INVALID_HID;
-    }
-    return *this;
-  }
-  ~Handle() { reset(); }
+using detail::Handle;
+using detail::h5_mutex;
+using detail::silence_hdf5;
+using detail::file_handle;
+using detail::space_handle;
+using detail::type_handle;
+using detail::dataset_handle;
+using detail::attr_handle;
+using detail::plist_handle;
 
-  hid_t get() const noexcept { return id_; }
-  bool valid() const noexcept { return id_ >= 0; }
-  explicit operator bool() const noexcept { return valid(); }
-  /// Close now and report whether closing succeeded (a file close flushes data).
-  bool close() noexcept {
-    if (!valid()) return true;
-    const herr_t rc = closer_(id_);
-    id_ = H5I_INVALID_HID;
-    return rc >= 0;
-  }
-
- private:
-  void reset() noexcept {
-    if (valid() && closer_) closer_(id_);
-    id_ = H5I_INVALID_HID;
-  }
-  hid_t id_ = H5I_INVALID_HID;
-  Closer closer_ = nullptr;
-};
-
-Handle file_handle(hid_t id) { return Handle(id, H5Fclose); }
-Handle space_handle(hid_t id) { return Handle(id, H5Sclose); }
-Handle type_handle(hid_t id) { return Handle(id, H5Tclose); }
-Handle dataset_handle(hid_t id) { return Handle(id, H5Dclose); }
-Handle attr_handle(hid_t id) { return Handle(id, H5Aclose); }
-Handle plist_handle(hid_t id) { return Handle(id, H5Pclose); }
 
 std::string join(const std::vector<std::string>& items) {
   std::string out;
