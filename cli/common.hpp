@@ -17,5 +17,6 @@ bool quiet();
 
 /// Register each module's subcommands.
 void register_sparse(CLI::App& app);
+void register_spectra(CLI::App& app);
 
 }  // namespace tsunagu::cli

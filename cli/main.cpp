@@ -2,6 +2,7 @@
 // (unknown option, invalid value).
 #include <cstdio>
 #include <exception>
+#include <memory>
 
 #include <CLI/CLI.hpp>
 
@@ -9,8 +10,17 @@
 #include "tsunagu/core/error.hpp"
 #include "tsunagu/core/progress.hpp"
 #include "tsunagu/core/version.hpp"
+#include "tsunagu/spectra/batch.hpp"
 
 int main(int argc, char** argv) {
+  // MPI is initialised only when launched by mpirun (spectra batch across ranks); a no-op otherwise.
+  std::unique_ptr<tsunagu::spectra::MpiSession> mpi;
+  try {
+    mpi = std::make_unique<tsunagu::spectra::MpiSession>(&argc, &argv);
+  } catch (const tsunagu::Error& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 2;
+  }
   CLI::App app{"tsunagu: materials informatics connecting experiment, theory, computation and data science",
                "tsunagu"};
   app.set_version_flag("--version", std::string("tsunagu ") + tsunagu::version());
@@ -23,6 +33,7 @@ int main(int argc, char** argv) {
     tsunagu::core::set_progress_enabled(!quiet);
   });
   tsunagu::cli::register_sparse(app);
+  tsunagu::cli::register_spectra(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

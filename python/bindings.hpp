@@ -5,4 +5,5 @@
 namespace tsunagu::python {
 void bind_core(pybind11::module_& m);
 void bind_sparse(pybind11::module_& m);
+void bind_spectra(pybind11::module_& m);
 }  // namespace tsunagu::python

@@ -52,4 +52,6 @@ PYBIND11_MODULE(_tsunagu, m) {
   tsunagu::python::bind_core(core);
   auto sparse = m.def_submodule("sparse", "penalised regression, cross-validation, exhaustive search");
   tsunagu::python::bind_sparse(sparse);
+  auto spectra = m.def_submodule("spectra", "photoelectron spectra: readers, peak fitting, selection, batch maps");
+  tsunagu::python::bind_spectra(spectra);
 }

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # One command from a fresh Debian 12 machine to a working tsunagu:
-#   1. Debian packages (compiler, CMake, Eigen, HDF5, nlohmann-json, CLI11, GoogleTest, Google Benchmark, R glmnet)
-#   2. a Python virtual environment in .venv with numpy, scikit-learn, pandas, pytest, scikit-build-core, pybind11
+#   1. Debian packages (compiler, CMake, Eigen, HDF5, nlohmann-json, CLI11, libcerf, libpng, OpenMPI, GoogleTest,
+#      Google Benchmark, R glmnet)
+#   2. a Python virtual environment in .venv with numpy, scikit-learn, pandas, pytest, scikit-build-core, pybind11,
+#      and the reference tools the tests compare against (scipy, lmfit, h5py)
 #   3. Release build of the C++ library, CLI and tests (build/release), installed to $PREFIX (default /usr/local)
 #   4. `pip install .` of the Python package (pybind11 extension built by scikit-build-core from the same CMake),
 #      which also puts the `tsunagu` CLI into .venv/bin
@@ -19,7 +21,7 @@ if [ "${SKIP_APT:-0}" != "1" ]; then
   $SUDO apt-get update -qq
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
     build-essential cmake ninja-build pkg-config \
-    libeigen3-dev libhdf5-dev nlohmann-json3-dev libcli11-dev \
+    libeigen3-dev libhdf5-dev nlohmann-json3-dev libcli11-dev libcerf-dev libpng-dev libopenmpi-dev openmpi-bin \
     libgtest-dev libgmock-dev libbenchmark-dev \
     python3 python3-dev python3-venv python3-pip \
     r-base-core r-cran-glmnet librsvg2-bin >/dev/null
@@ -28,7 +30,8 @@ fi
 echo "== Python environment (.venv)" >&2
 if [ ! -x .venv/bin/python ]; then python3 -m venv .venv; fi
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q "numpy>=1.23" "scikit-learn>=1.2" "pytest>=7" "pandas>=1.5" "scikit-build-core>=0.8" "pybind11>=2.11"
+.venv/bin/python -m pip install -q "numpy>=1.23" "scikit-learn>=1.2" "pytest>=7" "pandas>=1.5" "scikit-build-core>=0.8" "pybind11>=2.11" \
+  "scipy>=1.10" "lmfit>=1.2" "h5py>=3.8"
 
 echo "== C++ build (Release) and install to $PREFIX" >&2
 cmake --preset release >/dev/null

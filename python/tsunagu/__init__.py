@@ -3,6 +3,7 @@
 Modules
 -------
 tsunagu.sparse  penalised regression (MCP/SCAD/lasso) paths, cross-validation, exhaustive subset search
+tsunagu.spectra photoelectron spectra: readers, EM / least-squares / Bayesian peak fitting, batch maps
 tsunagu.io      CSV and HDF5 helpers
 
 Errors raised by the C++ library are subclasses of :class:`tsunagu.Error`; bad input raises
@@ -17,6 +18,6 @@ from ._tsunagu import (  # noqa: F401
     ParseError,
     __version__,
 )
-from . import io, sparse  # noqa: F401
+from . import io, sparse, spectra  # noqa: F401
 
-__all__ = ["Error", "InvalidArgument", "IoError", "NumericalError", "ParseError", "io", "sparse", "__version__"]
+__all__ = ["Error", "InvalidArgument", "IoError", "NumericalError", "ParseError", "io", "sparse", "spectra", "__version__"]

@@ -149,14 +149,15 @@ std::string tick_label(double v, int k, bool scientific) {
   return exp == 0 ? mant : mant + "e" + std::to_string(exp);
 }
 
-/// Step m*10^k (m in {1,2,5}) giving about 5-8 ticks inside [lo, hi].
-void nice_step(double lo, double hi, double& step, int& k) {
+/// Step m*10^k (m in {1,2,5}) giving about 5-8 ticks inside [lo, hi]; `integer` restricts it to k >= 0.
+void nice_step(double lo, double hi, double& step, int& k, bool integer = false) {
   const double span = hi - lo;
   const int k0 = static_cast<int>(std::floor(std::log10(span)));
   double best_score = std::numeric_limits<double>::infinity();
-  step = std::pow(10.0, k0);
-  k = k0;
-  for (int kk = k0 - 2; kk <= k0 + 1; ++kk) {
+  const int kmin = integer ? std::max(k0 - 2, 0) : k0 - 2, kmax = integer ? std::max(k0 + 1, 0) : k0 + 1;
+  step = std::pow(10.0, std::max(k0, kmin));
+  k = std::max(k0, kmin);
+  for (int kk = kmin; kk <= kmax; ++kk) {
     for (int m : {1, 2, 5}) {
       const double s = m * std::pow(10.0, kk);
       const double first = std::ceil(lo / s - 1e-9), last = std::floor(hi / s + 1e-9);
@@ -171,10 +172,10 @@ void nice_step(double lo, double hi, double& step, int& k) {
   }
 }
 
-std::vector<Tick> linear_ticks(double lo, double hi) {
+std::vector<Tick> linear_ticks(double lo, double hi, bool integer = false) {
   double step;
   int k;
-  nice_step(lo, hi, step, k);
+  nice_step(lo, hi, step, k, integer);
   std::vector<Tick> ticks;
   const auto first = static_cast<long long>(std::ceil(lo / step - 1e-9));
   const auto last = static_cast<long long>(std::floor(hi / step + 1e-9));
@@ -190,10 +191,14 @@ std::vector<Tick> linear_ticks(double lo, double hi) {
 struct Axis {
   double lo = 0, hi = 1;  ///< domain in axis coordinates
   bool log = false;
+  bool reversed = false;  ///< high values on the left (x axes only)
   std::vector<Tick> ticks;
   std::vector<double> minor;  ///< minor tick positions (log axes)
 
-  double map(double v, double p0, double p1) const { return p0 + (v - lo) / (hi - lo) * (p1 - p0); }
+  double map(double v, double p0, double p1) const {
+    const double t = (v - lo) / (hi - lo);
+    return reversed ? p1 - t * (p1 - p0) : p0 + t * (p1 - p0);
+  }
 };
 
 /// Pads [lo, hi] by `pad` of its span (a degenerate range gets a sensible width).
@@ -209,7 +214,7 @@ void widen(double& lo, double& hi, double pad) {
   hi += d;
 }
 
-Axis linear_axis(double lo, double hi, double pad_lo, double pad_hi) {
+Axis linear_axis(double lo, double hi, double pad_lo, double pad_hi, bool integer = false) {
   Axis a;
   if (!(hi > lo)) {
     widen(lo, hi, 0);
@@ -220,7 +225,7 @@ Axis linear_axis(double lo, double hi, double pad_lo, double pad_hi) {
   }
   a.lo = lo;
   a.hi = hi;
-  a.ticks = linear_ticks(lo, hi);
+  a.ticks = linear_ticks(lo, hi, integer);
   return a;
 }
 
@@ -300,8 +305,8 @@ Frame layout_frame(double width, double height, const std::string& title, const 
   double left = 10 + (ylabel.empty() ? 0 : kLabelFont + 12) + wy + 10;
   double right = 24;
   if (!xa.ticks.empty()) {
-    // the last x tick label is centred on its tick; keep it inside the canvas
-    const double wlast = text_width(xa.ticks.back().label, kTickFont);
+    // the rightmost x tick label is centred on its tick; keep it inside the canvas
+    const double wlast = text_width((xa.reversed ? xa.ticks.front() : xa.ticks.back()).label, kTickFont);
     right = std::max(right, wlast / 2 + 6);
   }
   const double top = title.empty() ? 16 : 16 + kTitleFont + 16;
@@ -574,36 +579,78 @@ void Histogram::validate() const {
 // =========================================================================================================
 // Line plot
 
-std::string render_svg(const LinePlot& plot) {
-  plot.validate();
-  auto tx = [&](double x) { return plot.log_x ? std::log10(x) : x; };
+namespace {
 
-  double xlo = std::numeric_limits<double>::infinity(), xhi = -xlo, ylo = xlo, yhi = -xlo;
+/// Data extents of a line plot in axis coordinates (log10 x for log axes), including error bars and vlines.
+struct Extents {
+  double xlo = std::numeric_limits<double>::infinity(), xhi = -std::numeric_limits<double>::infinity();
+  double ylo = std::numeric_limits<double>::infinity(), yhi = -std::numeric_limits<double>::infinity();
+};
+
+Extents line_extents(const LinePlot& plot) {
+  auto tx = [&](double x) { return plot.log_x ? std::log10(x) : x; };
+  Extents e;
   for (const auto& s : plot.series)
     for (std::size_t k = 0; k < s.x.size(); ++k) {
       if (!std::isfinite(s.x[k]) || !std::isfinite(s.y[k])) continue;
       const double x = tx(s.x[k]);
-      xlo = std::min(xlo, x);
-      xhi = std::max(xhi, x);
-      double e = (!s.yerr.empty() && std::isfinite(s.yerr[k])) ? s.yerr[k] : 0.0;
-      ylo = std::min(ylo, s.y[k] - e);
-      yhi = std::max(yhi, s.y[k] + e);
+      e.xlo = std::min(e.xlo, x);
+      e.xhi = std::max(e.xhi, x);
+      const double err = (!s.yerr.empty() && std::isfinite(s.yerr[k])) ? s.yerr[k] : 0.0;
+      e.ylo = std::min(e.ylo, s.y[k] - err);
+      e.yhi = std::max(e.yhi, s.y[k] + err);
     }
   for (const auto& v : plot.vlines) {
-    xlo = std::min(xlo, tx(v.x));
-    xhi = std::max(xhi, tx(v.x));
+    e.xlo = std::min(e.xlo, tx(v.x));
+    e.xhi = std::max(e.xhi, tx(v.x));
   }
-  const Axis xa = plot.log_x ? log_axis(xlo, xhi, 0.04) : linear_axis(xlo, xhi, 0.04, 0.04);
-  const Axis ya = linear_axis(ylo, yhi, 0.06, 0.06);
+  return e;
+}
+
+struct LineAxes {
+  Axis xa, ya;
+};
+
+/// Axes of a (validated) line plot; `x_range` (axis coordinates) replaces the plot's own x extent when given so
+/// that stacked panels share one x axis.
+LineAxes line_axes(const LinePlot& plot, const std::pair<double, double>* x_range) {
+  const Extents e = line_extents(plot);
+  const double xlo = x_range ? x_range->first : e.xlo, xhi = x_range ? x_range->second : e.xhi;
+  LineAxes a;
+  a.xa = plot.log_x ? log_axis(xlo, xhi, 0.04) : linear_axis(xlo, xhi, 0.04, 0.04, plot.integer_x);
+  a.xa.reversed = plot.reverse_x;
+  a.ya = linear_axis(e.ylo, e.yhi, 0.06, 0.06);
+  return a;
+}
+
+/// How a line plot is placed when it is one panel of a stacked figure.
+struct PanelPlacement {
+  const std::pair<double, double>* x_range = nullptr;  ///< shared x domain (axis coordinates)
+  double left = -1;                                    ///< plot-area left edge in px; < 0 = automatic
+  double y_offset = 0;                                 ///< px from the top of the outer SVG
+  std::string id_salt;                                 ///< keeps element ids unique between panels
+  bool nested = false;                                 ///< emit a nested <svg> instead of a root element
+};
+
+std::string render_line(const LinePlot& plot, const PanelPlacement& place) {
+  auto tx = [&](double x) { return plot.log_x ? std::log10(x) : x; };
+  const LineAxes axes = line_axes(plot, place.x_range);
+  const Axis& xa = axes.xa;
+  const Axis& ya = axes.ya;
 
   const double W = plot.width, H = plot.height;
   Frame f = layout_frame(W, H, plot.title, plot.xlabel, plot.ylabel, xa, ya);
-  f.clip_id = id_prefix(
-      "clip", plot.title + "\x1f" + plot.xlabel + "\x1f" + plot.ylabel + "\x1f" + std::to_string(plot.series.size()));
+  if (place.left >= 0) f.area.x0 = place.left;
+  f.clip_id = id_prefix("clip", plot.title + "\x1f" + plot.xlabel + "\x1f" + plot.ylabel + "\x1f" +
+                                    std::to_string(plot.series.size()) + place.id_salt);
   const Rect& r = f.area;
 
   std::ostringstream o;
-  o << svg_open(W, H);
+  if (place.nested)
+    o << "<svg x=\"0\" y=\"" << px(place.y_offset) << "\" width=\"" << px(W) << "\" height=\"" << px(H)
+      << "\" viewBox=\"0 0 " << px(W) << ' ' << px(H) << "\">\n";
+  else
+    o << svg_open(W, H);
   open_clip(o, f);
   draw_frame(o, f, W, plot.title, plot.xlabel, plot.ylabel, xa, ya);
 
@@ -747,6 +794,54 @@ std::string render_svg(const LinePlot& plot) {
         << "</text>\n";
     }
     o << "  </g>\n";
+  }
+  o << "</svg>\n";
+  return o.str();
+}
+
+}  // namespace
+
+std::string render_svg(const LinePlot& plot) {
+  plot.validate();
+  return render_line(plot, PanelPlacement{});
+}
+
+std::string render_svg_stacked(const std::vector<LinePlot>& panels) {
+  if (panels.empty()) throw InvalidArgument("stacked plot: no panels");
+  for (std::size_t i = 0; i < panels.size(); ++i) {
+    panels[i].validate();
+    const LinePlot& p = panels[i];
+    if (p.width != panels[0].width || p.log_x != panels[0].log_x || p.reverse_x != panels[0].reverse_x ||
+        p.integer_x != panels[0].integer_x)
+      throw InvalidArgument("stacked plot: panel " + std::to_string(i + 1) +
+                            " differs from panel 1 in width, log_x, reverse_x or integer_x (the panels share one x "
+                            "axis)");
+  }
+  // one x domain for all panels, and the widest left margin so that the plot areas line up
+  std::pair<double, double> x_range{std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity()};
+  for (const auto& p : panels) {
+    const Extents e = line_extents(p);
+    x_range.first = std::min(x_range.first, e.xlo);
+    x_range.second = std::max(x_range.second, e.xhi);
+  }
+  double left = 0, total_h = 0;
+  for (const auto& p : panels) {
+    const LineAxes a = line_axes(p, &x_range);
+    left = std::max(left, layout_frame(p.width, p.height, p.title, p.xlabel, p.ylabel, a.xa, a.ya).area.x0);
+    total_h += p.height;
+  }
+  std::ostringstream o;
+  o << svg_open(panels[0].width, total_h);
+  double y = 0;
+  for (std::size_t i = 0; i < panels.size(); ++i) {
+    PanelPlacement place;
+    place.x_range = &x_range;
+    place.left = left;
+    place.y_offset = y;
+    place.id_salt = "\x1fpanel" + std::to_string(i);
+    place.nested = true;
+    o << render_line(panels[i], place);
+    y += panels[i].height;
   }
   o << "</svg>\n";
   return o.str();

@@ -19,6 +19,7 @@
 #include "tsunagu/core/progress.hpp"
 #include "tsunagu/core/thread_pool.hpp"
 #include "tsunagu/spectra/cube.hpp"
+#include "tsunagu/spectra/plots.hpp"
 
 namespace tsunagu::spectra {
 
@@ -180,31 +181,6 @@ std::string part_name(std::size_t chunk) {
   return buf;
 }
 
-nlohmann::json options_json(const FitOptions& o) {
-  nlohmann::json j;
-  j["method"] = to_string(o.method);
-  j["n_peaks"] = peak_count(o);
-  j["centers"] = o.centers;
-  j["shape"] = to_string(o.shape);
-  j["background"] = to_string(o.background);
-  j["poly_degree"] = o.poly_degree;
-  j["weighting"] = to_string(o.weighting);
-  j["energy"] = to_string(o.energy);
-  if (o.region) j["region"] = {o.region->first, o.region->second};
-  j["seed"] = o.seed;
-  j["max_iter"] = o.max_iter;
-  j["restarts"] = o.restarts;
-  j["min_fwhm"] = o.min_fwhm;
-  j["max_fwhm"] = o.max_fwhm;
-  nlohmann::json d = nlohmann::json::array();
-  for (const auto& x : o.doublets)
-    d.push_back({{"first", x.first + 1}, {"second", x.second + 1}, {"splitting", x.splitting},
-                 {"area_ratio", x.area_ratio}, {"share_fwhm", x.share_fwhm}});
-  j["doublets"] = d;
-  j["tougaard"] = {{"B", o.tougaard.B}, {"C", o.tougaard.C}, {"D", o.tougaard.D}, {"fit_B", o.tougaard.fit_B}};
-  return j;
-}
-
 /// Assemble the part files into `out` (atomic), one chunk at a time.
 void assemble(const fs::path& parts, const fs::path& out, const std::vector<std::size_t>& pixel_shape,
               std::size_t n_pixels, std::size_t chunk_size, const std::vector<std::string>& names,
@@ -338,7 +314,7 @@ BatchSummary fit_batch(const fs::path& cube, const std::string& spectra_dataset,
   fp["pixel_shape"] = reader.pixel_shape();
   fp["n_energy"] = reader.n_energy();
   fp["chunk_size"] = cs;
-  fp["fit"] = options_json(options.fit);
+  fp["fit"] = to_json(options.fit);
   fp["maps"] = summary.map_names;
   const std::string fp_text = fp.dump(1);
   fs::path parts = out;
@@ -406,7 +382,7 @@ BatchSummary fit_batch(const fs::path& cube, const std::string& spectra_dataset,
   comm.barrier();
 
   if (comm.rank() == 0) {
-    std::map<std::string, std::string> attrs{{"tsunagu_fit", options_json(options.fit).dump()},
+    std::map<std::string, std::string> attrs{{"tsunagu_fit", to_json(options.fit).dump()},
                                              {"cube", fp["cube"].get<std::string>()},
                                              {"spectra_dataset", spectra_dataset},
                                              {"energy_scale", to_string(options.fit.energy)}};
@@ -417,6 +393,40 @@ BatchSummary fit_batch(const fs::path& cube, const std::string& spectra_dataset,
   comm.barrier();
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return summary;
+}
+
+}  // namespace tsunagu::spectra
+
+namespace tsunagu::spectra {
+
+void save_map_image(const fs::path& maps_file, const std::string& name, const fs::path& image) {
+  const std::string ext = image.extension().string();
+  if (ext != ".png" && ext != ".svg")
+    throw InvalidArgument("map image '" + image.string() + "': the file name must end in .png or .svg");
+  const core::NdArray a = core::h5_read(maps_file, name);
+  std::size_t rows = 1, cols = a.data.size();
+  std::string title = name;
+  if (a.shape.size() >= 2) {
+    rows = a.shape[a.shape.size() - 2];
+    cols = a.shape.back();
+    if (a.shape.size() > 2) title += " (first slice of the leading axes)";
+  }
+  if (rows * cols == 0) throw InvalidArgument(maps_file.string() + ": map '" + name + "' is empty");
+  // h5 data are row-major; Eigen's default is column-major, so copy element by element.
+  Eigen::MatrixXd m(static_cast<Eigen::Index>(rows), static_cast<Eigen::Index>(cols));
+  for (std::size_t r = 0; r < rows; ++r)
+    for (std::size_t c = 0; c < cols; ++c) m(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(c)) = a.data[r * cols + c];
+  std::string unit = name;
+  const auto slash = name.rfind('/');
+  const std::string leaf = slash == std::string::npos ? name : name.substr(slash + 1);
+  if (leaf == "center" || leaf == "fwhm" || leaf.ends_with("_err") || leaf == "low_end" || leaf == "high_end")
+    unit = name + (leaf == "low_end" || leaf == "high_end" ? " (counts)" : " (eV)");
+  else if (leaf == "area")
+    unit = name + " (counts·eV)";
+  if (ext == ".png")
+    save_map_png(image, m, title, unit);
+  else
+    core::write_file_atomic(image, map_svg(m, title, unit));
 }
 
 }  // namespace tsunagu::spectra

@@ -5,6 +5,9 @@
 #include "tsunagu/spectra/batch.hpp"
 
 #ifdef TSUNAGU_HAVE_MPI
+// The C API only: OpenMPI's deprecated C++ bindings would need libmpi_cxx.
+#define OMPI_SKIP_MPICXX 1
+#define MPICH_SKIP_MPICXX 1
 #include <mpi.h>
 #endif
 

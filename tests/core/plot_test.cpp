@@ -261,6 +261,133 @@ TEST(LinePlot, SinglePointAndConstantDataStillRender) {
   EXPECT_EQ(xml_problem(render_svg(p)), "");
 }
 
+/// cx of every <circle> in document order.
+std::vector<double> circle_xs(const std::string& svg) {
+  std::vector<double> out;
+  for (auto pos = svg.find("<circle cx=\""); pos != std::string::npos; pos = svg.find("<circle cx=\"", pos + 1))
+    out.push_back(std::stod(svg.substr(pos + 12)));
+  return out;
+}
+
+/// x attribute of the <text> element whose content is `t` (NaN when absent).
+double text_x(const std::string& svg, const std::string& t) {
+  const auto end = svg.find(">" + t + "</text>");
+  if (end == std::string::npos) return kNaN;
+  const auto start = svg.rfind("<text x=\"", end);
+  return std::stod(svg.substr(start + 9));
+}
+
+TEST(LinePlot, ReverseXDrawsHighValuesOnTheLeft) {
+  LinePlot p;
+  Series s;
+  s.x = {280, 285, 290};
+  s.y = {1, 3, 2};
+  s.line = false;
+  p.series = {s};
+  const auto normal = circle_xs(render_svg(p));
+  ASSERT_EQ(normal.size(), 3u);
+  EXPECT_LT(normal[0], normal[1]);
+  EXPECT_LT(normal[1], normal[2]);
+
+  p.reverse_x = true;
+  const std::string svg = render_svg(p);
+  EXPECT_EQ(xml_problem(svg), "");
+  const auto rev = circle_xs(svg);
+  ASSERT_EQ(rev.size(), 3u);
+  EXPECT_GT(rev[0], rev[1]);
+  EXPECT_GT(rev[1], rev[2]);
+  // mirror images of each other inside the same plot area
+  EXPECT_NEAR(rev[0], normal[2], 0.02);
+  EXPECT_NEAR(rev[2], normal[0], 0.02);
+  EXPECT_LT(text_x(svg, "290"), text_x(svg, "280"));  // tick labels follow
+}
+
+TEST(LinePlot, IntegerXPutsTicksOnlyOnIntegers) {
+  LinePlot p;
+  Series s;
+  s.x = {1, 2, 3, 4};
+  s.y = {10, 7, 6.5, 6.8};
+  p.series = {s};
+  EXPECT_TRUE(has_text(render_svg(p), "1.5"));  // the nice-number search prefers 0.5 steps here
+  p.integer_x = true;
+  const std::string svg = render_svg(p);
+  for (const char* t : {"1", "2", "3", "4"}) EXPECT_TRUE(has_text(svg, t)) << t;
+  EXPECT_FALSE(has_text(svg, "1.5"));
+  EXPECT_FALSE(has_text(svg, "2.5"));
+  s.x = {1};  // a single K
+  s.y = {3};
+  p.series = {s};
+  EXPECT_TRUE(has_text(render_svg(p), "1"));
+}
+
+/// x and width of the plot-area frame rectangles (the unfilled rect stroked in the axis colour).
+std::vector<std::pair<double, double>> frames(const std::string& svg) {
+  std::vector<std::pair<double, double>> out;
+  const std::string tail = "fill=\"none\" stroke=\"#444\"";
+  for (auto pos = svg.find(tail); pos != std::string::npos; pos = svg.find(tail, pos + 1)) {
+    const auto rect = svg.rfind("<rect x=\"", pos);
+    const auto w = svg.find("width=\"", rect);
+    out.emplace_back(std::stod(svg.substr(rect + 9)), std::stod(svg.substr(w + 7)));
+  }
+  return out;
+}
+
+TEST(StackedPlot, PanelsShareTheXAxisAndThePlotAreaEdges) {
+  LinePlot top;
+  top.title = "fit";
+  top.ylabel = "counts";
+  Series data;
+  data.x = {280, 282, 284, 286, 288, 290};
+  data.y = {12000, 15000, 98000, 123456, 20000, 13000};  // wide y tick labels
+  top.series = {data};
+  LinePlot bottom;
+  bottom.height = 160;
+  bottom.xlabel = "binding energy (eV)";
+  bottom.ylabel = "residual";
+  Series res;
+  res.x = {281, 283, 285, 287, 289};  // narrower x extent: the shared domain is the union
+  res.y = {1, -2, 0.5, 3, -1};
+  bottom.series = {res};
+  top.reverse_x = bottom.reverse_x = true;
+
+  const std::string svg = render_svg_stacked({top, bottom});
+  EXPECT_EQ(xml_problem(svg), "");
+  EXPECT_EQ(count(svg, "<svg x=\"0\" y=\""), 2u);
+  EXPECT_TRUE(contains(svg, "height=\"640\""));  // 480 + 160
+  const auto f = frames(svg);
+  ASSERT_EQ(f.size(), 2u);
+  EXPECT_EQ(f[0], f[1]);  // same left edge and width
+  // same x scale: tick "284" at the same horizontal position in both panels
+  const auto first = svg.find(">284</text>");
+  ASSERT_NE(first, std::string::npos);
+  const auto second = svg.find(">284</text>", first + 1);
+  ASSERT_NE(second, std::string::npos);
+  const auto start2 = svg.rfind("<text x=\"", second);
+  EXPECT_EQ(std::stod(svg.substr(svg.rfind("<text x=\"", first) + 9)), std::stod(svg.substr(start2 + 9)));
+  // element ids stay unique between panels
+  EXPECT_EQ(count(svg, "<clipPath id=\""), 2u);
+  const auto id1 = svg.find("<clipPath id=\""), id2 = svg.find("<clipPath id=\"", id1 + 1);
+  EXPECT_NE(svg.substr(id1, 40), svg.substr(id2, 40));
+}
+
+TEST(StackedPlot, RejectsNoPanelsAndPanelsThatCannotShareAnAxis) {
+  EXPECT_NE(invalid_argument_message([] { render_svg_stacked({}); }).find("no panels"), std::string::npos);
+  LinePlot a;
+  Series s;
+  s.x = {1, 2};
+  s.y = {1, 2};
+  a.series = {s};
+  LinePlot b = a;
+  b.reverse_x = true;
+  EXPECT_NE(invalid_argument_message([&] { render_svg_stacked({a, b}); }).find("panel 2"), std::string::npos);
+  b = a;
+  b.width = 500;
+  EXPECT_NE(invalid_argument_message([&] { render_svg_stacked({a, b}); }).find("width"), std::string::npos);
+  b = a;
+  b.series[0].y = {kNaN, kNaN};
+  EXPECT_NE(invalid_argument_message([&] { render_svg_stacked({a, b}); }).find("no finite"), std::string::npos);
+}
+
 TEST(LinePlotValidate, MismatchedXAndYNamesSeries) {
   LinePlot p;
   Series s;

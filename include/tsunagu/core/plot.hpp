@@ -30,6 +30,8 @@ struct LinePlot {
   std::vector<Series> series;
   std::vector<VLine> vlines;
   bool log_x = false;  ///< plot log10(x); x must be > 0
+  bool reverse_x = false;  ///< x decreases from left to right (binding-energy convention of photoelectron spectra)
+  bool integer_x = false;  ///< x ticks only at integers (counts such as a number of peaks)
   int width = 720, height = 480;
   void validate() const;  ///< throws InvalidArgument (mismatched x/y/yerr lengths, no finite point)
 };
@@ -57,6 +59,12 @@ struct Histogram {
 std::string render_svg(const LinePlot& plot);
 std::string render_svg(const Heatmap& plot);
 std::string render_svg(const Histogram& plot);
+
+/// Line plots stacked top to bottom in one SVG (e.g. a fit above its residuals): the panels share one x domain
+/// (the union of their data) and one plot-area left edge, so their x axes line up. Each keeps its own height, y
+/// axis, title and labels. InvalidArgument when `panels` is empty or the panels differ in width, log_x, reverse_x
+/// or integer_x.
+std::string render_svg_stacked(const std::vector<LinePlot>& panels);
 
 /// Write an SVG string atomically.
 void save_svg(const std::filesystem::path& path, const std::string& svg);

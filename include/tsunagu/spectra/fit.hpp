@@ -86,6 +86,13 @@ struct Selection {
 /// Fit K = 1..max_peaks and choose K by the Bayes free energy (replica exchange) or BIC/AIC of least-squares fits.
 Selection select_peaks(const Spectrum& spectrum, std::size_t max_peaks, Criterion criterion, const FitOptions& options);
 
+/// Options as JSON (Python front end, batch fingerprints): keys are the FitOptions field names with string enums
+/// ("method": "lsq", "shape": "pvoigt", "region": [lo, hi], "doublets": [{"first": 1, "second": 2, "splitting":
+/// 13.6, "area_ratio": 0.5, "share_fwhm": true}], "tougaard": {"B":..,"C":..,"D":..,"fit_B":..}). Unknown keys and
+/// wrong types are rejected with InvalidArgument naming the key. Validates the result.
+FitOptions fit_options_from_json(const nlohmann::json& j);
+nlohmann::json to_json(const FitOptions& o);
+
 /// result.json: peaks (center, fwhm, area, height, shape + shape params, stderr or credible intervals),
 /// background, chi2, reduced_chi2, energy_scale, converged, n_iter, message, statistics, and the fitted curves.
 nlohmann::json to_json(const FitResult& r, EnergyScale scale);

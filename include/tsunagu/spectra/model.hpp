@@ -82,6 +82,9 @@ struct FitResult {
   double log_likelihood = std::numeric_limits<double>::quiet_NaN();  ///< under the noise model
   double aic = std::numeric_limits<double>::quiet_NaN(), bic = std::numeric_limits<double>::quiet_NaN();
   Weighting weighting = Weighting::Poisson;
+  /// Bayes only: free energy F(K) = −log Z of this K (nats) and its Monte-Carlo standard error; NaN otherwise.
+  double free_energy = std::numeric_limits<double>::quiet_NaN();
+  double free_energy_se = std::numeric_limits<double>::quiet_NaN();
   bool converged = false;
   int n_iter = 0;
   std::string message;  ///< why it stopped ("converged: relative change < tol", "max_iter reached", ...)
