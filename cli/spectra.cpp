@@ -130,6 +130,13 @@ sp::Spectrum load_spectrum(const FileArgs& f) {
   return s;
 }
 
+std::string sig(double v, int digits = 6) {
+  if (!std::isfinite(v)) return "nan";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*g", digits, v);
+  return buf;
+}
+
 std::string peak_table(const sp::FitResult& r) {
   std::ostringstream os;
   double total = 0;
@@ -139,12 +146,12 @@ std::string peak_table(const sp::FitResult& r) {
     const auto& p = r.peaks[k];
     char line[256];
     std::snprintf(line, sizeof line, "%-4zu  %-10s  %-10s  %-10s  %-5s  %s", k + 1, fixed(p.center, 3).c_str(),
-                  fixed(p.fwhm, 3).c_str(), format_double(p.area).c_str(),
+                  fixed(p.fwhm, 3).c_str(), sig(p.area).c_str(),
                   fixed(total > 0 ? 100 * p.area / total : NAN, 1).c_str(), sp::to_string(p.shape).c_str());
     os << line;
     if (!p.std_error.empty())
       os << "   (+-" << fixed(p.std_error[sp::kCenter], 3) << ", +-" << fixed(p.std_error[sp::kFwhm], 3) << ", +-"
-         << format_double(p.std_error[sp::kArea]) << ")";
+         << sig(p.std_error[sp::kArea], 3) << ")";
     if (!p.credible.empty())
       os << "   95% CI center [" << fixed(p.credible[sp::kCenter][0], 3) << ", " << fixed(p.credible[sp::kCenter][1], 3)
          << "]";
@@ -202,7 +209,7 @@ void run_fit(FitCmd& a) {
   core::write_files_atomic(outputs);
   std::cout << sp::to_string(r.method) << " fit of " << s.label() << ": " << r.peaks.size() << " " << a.fa.shape
             << " peak(s), " << sp::to_string(r.background.kind) << " background, " << r.counts.size()
-            << " points, reduced chi2 " << format_double(r.reduced_chi2) << ", "
+            << " points, reduced chi2 " << sig(r.reduced_chi2, 4) << ", "
             << (r.converged ? "converged" : "NOT converged") << " (" << r.n_iter << " iterations)\n"
             << peak_table(r);
   if (!r.converged) note("warning: " + r.message);
@@ -281,7 +288,7 @@ void run_batch(BatchCmd& a) {
   std::string shape;
   for (auto d : sum.pixel_shape) shape += (shape.empty() ? "" : "x") + std::to_string(d);
   std::cout << "batch: " << sum.n_pixels << " spectra (" << shape << ") in " << fixed(sum.seconds, 2) << " s, "
-            << format_double(sum.spectra_per_second) << " spectra/s on " << sum.ranks << " rank(s)";
+            << sig(sum.spectra_per_second, 4) << " spectra/s on " << sum.ranks << " rank(s)";
   if (sum.chunks_resumed) std::cout << "; resumed " << sum.chunks_resumed << "/" << sum.chunks << " chunks";
   std::cout << "\nstatus: " << sum.n_ok << " ok, " << sum.n_not_converged << " not converged, " << sum.n_bad
             << " bad spectra, " << sum.n_failed << " failed\n";

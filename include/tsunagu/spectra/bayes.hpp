@@ -11,7 +11,9 @@
 ///   linear background: its values at both window ends, bg(x_0) and bg(x_{n−1}), each ~ U[0, max_background]
 ///   (uniform over a box in (a, b) of a + b(x − x̄), and the model stays >= 0 as Poisson needs).
 /// Noise:
-///   Poisson:  L = Π m_i^{y_i} e^{−m_i} / y_i!  (m_i floored at 1e-300 where every term underflows);
+///   Poisson:  L = Π m_i^{y_i} e^{−m_i} / y_i!  (m_i floored at 1e-300 where every term underflows; log y_i! =
+///     lgamma(y_i + 1), so non-integer values such as counts/s are accepted, although L is then not normalised over y;
+///     F(K) still ranks K correctly, as every K shares that constant);
 ///   Gaussian: y_i ~ N(m_i, σ²) with σ unknown and log-uniform (Jeffreys) on [σ_lo, σ_hi] = [1e-6, 1e6]·max|y|,
 ///     integrated out analytically: L(θ) = Γ(n/2) / (2 π^{n/2} log(σ_hi/σ_lo)) · RSS(θ)^{−n/2} (the tail mass outside
 ///     [σ_lo, σ_hi] is neglected). REMC tempers this marginal, so F(K) is the evidence of the model with σ
@@ -27,9 +29,8 @@
 /// only, not on the thread count.
 ///
 /// Free energy: Z = Π_l Z_{l+1}/Z_l (Z_0 = 1: the priors are normalised), each ratio by Bennett's acceptance ratio
-/// (BAR) between neighbouring replicas over the post-burn-in sweeps. BAR's logistic weights are bounded, so it stays
-/// unbiased where log L has a heavy lower tail at small β (stepping-stone's exponential averages do not). Its Monte-
-/// Carlo standard error is the spread of the same estimate over 20 consecutive blocks of sweeps (batch means), which
+/// (BAR) between neighbouring replicas over the post-burn-in sweeps: the minimum-variance bridge estimator, whose
+/// logistic weights stay bounded where log L has a heavy lower tail at small β. Its Monte-Carlo standard error is the spread of the same estimate over 20 consecutive blocks of sweeps (batch means), which
 /// keeps the correlation between neighbouring replicas that the exchanges create.
 /// Numerics: a move changes the model by one component, m' = (m − c_old) + c_new; channels where that difference
 /// would cancel (the component dominates, e.g. a peak on a zero background) are summed afresh from the stored

@@ -24,7 +24,7 @@
 ///   cumulative trapezoid integral of the current peak sum Σ_k π_k f_k, normalised on the window; its shape is
 ///   tied to the peaks and recomputed from them at every E step, while its weight is an ordinary M-step update.
 ///   Because the tie is not maximised over, L is not guaranteed monotone with a step background (it is for all
-///   other combinations); the stopping rule uses |ΔL|.
+///   other combinations); the stopping rule uses |ΔL| and the step background always runs plain EM.
 ///
 /// Window normalisation (default; EmOptions::window_normalised): a peak's density is its profile divided by M_k,
 /// the profile's mass inside the window [x_0 − dx_0/2, x_{n−1} + dx_{n−1}/2], so π_k is the in-window fraction and
@@ -39,8 +39,17 @@
 /// Widths are clamped to [min_fwhm, max_fwhm] in the M step (the surrogate is unimodal in the width, so the clamped
 /// value is still the constrained maximiser); this also prevents the collapse of a component onto one channel.
 ///
-/// Speed: all per-iteration work happens in preallocated Eigen arrays (vectorised exp/log, one exp per point and
-/// peak); no heap allocation inside the iterations. Reuse an EmFitter per thread for many spectra on one axis.
+/// Convergence: SQUAREM extrapolation (EmOptions::accelerate; Varadhan & Roland, Scand. J. Stat. 35, 335 (2008))
+/// with its monotone safeguard cuts the EM steps 2-3x; the fit stops when |ΔL|/A < tol.
+///
+/// Starts: a deterministic start (centres at weighted quantiles of the counts above a baseline from the window
+/// ends) plus `restarts` seeded weighted k-means++ starts, best L kept; or user centres; or a warm start (e.g. the
+/// previous pixel of a map), which typically converges in ~10 EM steps.
+///
+/// Speed: all per-iteration work happens in preallocated Eigen arrays (vectorised exp/log, at most one exp per
+/// point and peak, none beyond 8.5 σ of a Gaussian); no heap allocation inside the iterations. Reuse an EmFitter per
+/// thread for many spectra on one axis. 300 channels, 3 Gaussians + linear background: ~35 µs per warm-started
+/// fit, ~75 µs cold (one start) per core.
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -72,7 +81,7 @@ struct EmOptions {
   /// with the largest L is kept. Ignored when `centers` or a warm start is given (those runs are deterministic).
   int restarts = 3;
   std::uint64_t seed = 0;        ///< seed of the random starts (core::make_rng)
-  int max_iter = 1000;           ///< EM iterations per start (>= 1)
+  int max_iter = 1000;           ///< EM (M) steps per start (>= 1)
   /// Stop when |ΔL| / A < tol, i.e. the change of the log-likelihood per unit weight (nats per count·eV) between
   /// two iterations. Scale-free: the same tol fits spectra of any count level. 0 = run max_iter iterations.
   double tol = 1e-9;
@@ -81,7 +90,7 @@ struct EmOptions {
   double eta = 0.5;              ///< initial pseudo-Voigt Lorentzian fraction η ∈ [0, 1] (cold starts)
   bool fit_eta = true;           ///< pvoigt: refine η per peak (false = keep η fixed at its start value)
   bool window_normalised = true;  ///< normalise peak densities on the window (see above); false = the paper's form
-  /// SQUAREM acceleration (Varadhan & Roland 2008) with its monotone safeguard: typically 2-4x fewer E steps.
+  /// SQUAREM acceleration (Varadhan & Roland 2008) with its monotone safeguard: typically 2-3x fewer EM steps.
   /// Not used with the step background. false = plain EM (one E and one M step per iteration).
   bool accelerate = true;
   bool record_trace = false;     ///< keep L of the best start (EmFitter::trace())
@@ -101,8 +110,9 @@ class EmFitter {
   EmFitter& operator=(EmFitter&&) noexcept;
 
   /// Fit counts `y` (n, finite, >= 0, not all zero; InvalidArgument otherwise). `warm` (optional) = a previous
-  /// result on the same axis: its peaks (centre, fwhm, area, η) and background start the run (a single start).
-  /// It is ignored when it holds a different number of peaks.
+  /// result on this fitter's axis x (centres in eV on x, background values in the order of x): its peaks (centre,
+  /// fwhm, area, η) and, when of the matching kind, its background start the run (a single start). It is ignored
+  /// when it holds a different number of peaks.
   FitResult fit(std::span<const double> y, const FitResult* warm = nullptr);
   /// Same, starting from the given peaks (K of them; areas in counts·eV set π_k = area·M_k/A; the background
   /// takes the rest, at least 5 %).

@@ -8,11 +8,14 @@
 /// | Gaussian  | "gauss"    | —                                        |                                             |
 /// | Lorentzian| "lorentz"  | —                                        |                                             |
 /// | Voigt     | "voigt"    | lorentz_fraction ρ ∈ [0,1]               | exact Voigt (libcerf); fwhm = total FWHM     |
-/// |           |            |                                          | (Olivero–Longbothum, 0.02 %), f_L = ρ·fwhm   |
+/// |           |            |                                          | (Olivero–Longbothum, 0.024 %), f_L = ρ·fwhm   |
 /// | pseudo-V. | "pvoigt"   | eta η ∈ [0,1]                            | (1−η)·G(fwhm) + η·L(fwhm)                    |
 /// | DS        | "ds"       | alpha α ∈ [0,1)                          | Doniach–Šunjić, γ = fwhm/2, tail toward +x;  |
 /// |           |            |                                          | area = that of the α=0 Lorentzian (the DS    |
-/// |           |            |                                          | integral diverges for α>0); center = x0      |
+/// |           |            |                                          | integral diverges for α>0); center = x0;     |
+/// |           |            |                                          | profile Γ(1−α)/(πγ)·cos(πα/2+(1−α)atan(ε/γ)) |
+/// |           |            |                                          | /(1+(ε/γ)²)^((1−α)/2), ε = center − x, so it  |
+/// |           |            |                                          | is in 1/eV for every α                       |
 /// | DS ⊗ G    | "ds_gauss" | alpha α, gauss_fwhm (eV)                 | DS convolved with a Gaussian of gauss_fwhm   |
 ///
 /// The tail of DS points toward larger x, i.e. toward higher binding energy on the fitters' axis (spectrum.hpp).
@@ -53,7 +56,7 @@ void add_peak(Shape s, std::span<const double> p, std::span<const double> x, std
 void add_peak_jacobian(Shape s, std::span<const double> p, std::span<const double> x, std::span<double> out,
                        std::span<double> jac);
 
-/// Full width at half maximum of the actual profile, found numerically (equals p[kFwhm] up to 0.02 % except for
+/// Full width at half maximum of the actual profile, found numerically (equals p[kFwhm] up to 0.024 % (Voigt) except for
 /// ds / ds_gauss, whose asymmetric profile is wider than 2γ).
 double measured_fwhm(Shape s, std::span<const double> p);
 

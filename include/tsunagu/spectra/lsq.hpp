@@ -130,8 +130,10 @@ LmResult lm_solve(F&& fn, std::span<const double> y, std::span<const double> wei
 
 struct LsqOptions {
   int max_iter = 200;    ///< LM iterations
-  double ftol = 1e-9;    ///< see LmOptions (1e-9 gives parameters to ~1e-6 relative, far below their errors)
-  double xtol = 1e-9;
+  /// Tolerances as in LmOptions. 1e-8 (≈ lmfit/MINPACK's default 1.49e-8) stops when χ² changes by < 1e-8 relative,
+  /// i.e. with the parameters within ~1e-3 of their standard errors of the minimum.
+  double ftol = 1e-8;
+  double xtol = 1e-8;
   double gtol = 1e-10;
   Weighting weighting = Weighting::Poisson;  ///< Poisson: w = 1/√max(y,1), errors unscaled; Gaussian: w = 1, scaled
   /// none/constant/linear/polynomial: linear parameters of the LM fit (x_ref = mean of x);
