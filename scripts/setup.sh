@@ -52,5 +52,15 @@ if [ "${TSUNAGU_DEMO:-1}" != "0" ]; then
   head -6 out/demo/ranked_candidates.csv | cut -d, -f1-4,15
   $T sparse exhaustive examples/sparse/exfoliation.csv --target yield --exclude solvent_a,solvent_b \
      --max-k 3 -o out/demo/exhaustive.json --plot out/demo/weight_diagram.svg --dos-plot out/demo/dos.svg
+  echo "== demo: maps of a graphene C 1s datacube (synthetic, known answer) by intensity-weighted EM" >&2
+  .venv/bin/python examples/spectra/make_cube.py out/demo/graphene_c1s_cube.h5
+  $T spectra batch out/demo/graphene_c1s_cube.h5 --spectra spectra --energy energy --peaks-at 284.4,286.3,288.8 \
+     --method em --background shirley --restart -o out/demo/maps.h5 \
+     --map peak1/fraction:out/demo/sp2_fraction.png --map peak1/center:out/demo/c1s_center.png
+  if [ -f ../shared/data/xps/PET_C1s.csv ]; then
+    echo "== demo: C 1s of PET (real spectrum): C-C/C-H, C-O and O-C=O carbons" >&2
+    $T spectra fit ../shared/data/xps/PET_C1s.csv --region 280.5:292 --peaks-at 285,286.5,289 --shape pvoigt \
+       --background shirley -o out/demo/pet_fit.json --plot out/demo/pet_fit.svg
+  fi
   echo "demo outputs: $(ls out/demo | tr '\n' ' ')" >&2
 fi
