@@ -690,12 +690,12 @@ BayesFit bayes_fit(std::span<const double> x, std::span<const double> y, std::si
   fr.model = model_of(pr, mean_theta.data());
   fr.background.kind = background.kind;
   if (pr.linear) {
-    std::vector<double> bmean;
-    out.background_credible = intervals_of(bg_cols, bmean);
-    fr.background.params = bmean;
+    std::vector<double> ab;
+    out.background_credible = intervals_of(bg_cols, ab);
+    fr.background.params = ab;
     fr.background.x_ref = pr.xbar;
     fr.background.values.resize(n);
-    for (std::size_t i = 0; i < n; ++i) fr.background.values[i] = bmean[0] + bmean[1] * (pr.x[i] - pr.xbar);
+    for (std::size_t i = 0; i < n; ++i) fr.background.values[i] = ab[0] + ab[1] * (pr.x[i] - pr.xbar);
   } else {
     fr.background.values = pr.bg_fixed;
   }

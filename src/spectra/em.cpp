@@ -132,7 +132,7 @@ struct EmFitter::Impl {
   double A = 0;
   std::vector<double> N;  // (C) responsibilities per component
   std::vector<Tails> tl;  // (K) window masses / tail moments of the last E step
-  State cur, best, sq1, sq2, sqp;  // sq*: SQUAREM's θ1, θ2, θ'  
+  State cur, best, sq1, sq2, sqp;  // sq*: SQUAREM's θ1, θ2, θ'  (sized once: copies do not allocate)
   std::vector<double> trace_cur, trace_best;
   std::vector<double> v, cum;  // (n) init scratch: peak weights above the baseline, cumulative sums
   core::Rng rng;
@@ -250,6 +250,23 @@ struct EmFitter::Impl {
     return t;
   }
 
+  // col = a·exp(b (x − μ)²), evaluated only where |x − μ| < 8.5 σ (exp(−36) ≈ 2e-16 of the maximum beyond, i.e.
+  // below double precision of the peak itself) and 0 elsewhere: saves the exps far from narrow peaks.
+  template <class Col>
+  void gaussian_column(Col&& col, double mu, double sigma, double a, double b) const {
+    const double reach = 8.5 * sigma;
+    const double* xb = x.data();
+    const auto i0 = static_cast<Eigen::Index>(std::lower_bound(xb, xb + n, mu - reach) - xb);
+    const auto i1 = static_cast<Eigen::Index>(std::upper_bound(xb, xb + n, mu + reach) - xb);
+    if (i1 <= i0) {
+      col.setZero();
+      return;
+    }
+    col.head(i0).setZero();
+    col.segment(i0, i1 - i0) = a * ((x.segment(i0, i1 - i0) - mu).square() * b).exp();
+    col.tail(static_cast<Eigen::Index>(n) - i1).setZero();
+  }
+
   // ---- E step: F = π_c f_c(x_i), p = Σ_c F, returns L = Σ w log p -------------------------------------------
   double estep(const State& st) {
     for (std::size_t k = 0; k < K; ++k) {
@@ -262,7 +279,7 @@ struct EmFitter::Impl {
       switch (opt.shape) {
         case Shape::Gaussian: {
           const double sigma = kCG * f, a = pk * kInvSqrt2Pi / sigma, b = -0.5 / (sigma * sigma);
-          F.col(kk) = a * ((x - mu).square() * b).exp();
+          gaussian_column(F.col(kk), mu, sigma, a, b);
           break;
         }
         case Shape::Lorentzian: {
@@ -273,7 +290,7 @@ struct EmFitter::Impl {
         default: {  // pseudo-Voigt
           const double sigma = kCG * f, b = -0.5 / (sigma * sigma), g = kCL * f;
           const double ag = pk * (1 - eta) * kInvSqrt2Pi / sigma, al = pk * eta * g / kPi;
-          Fg.col(kk) = ag * ((x - mu).square() * b).exp();
+          gaussian_column(Fg.col(kk), mu, sigma, ag, b);
           F.col(kk) = Fg.col(kk) + al / ((x - mu).square() + g * g);
           break;
         }
@@ -322,7 +339,6 @@ struct EmFitter::Impl {
       const double Nk = N[k];
       if (!(Nk > dead)) continue;  // a vanished peak keeps its shape (its weight is ~0)
       const double mu = st.mu[k], g = kCL * st.fwhm[k], g2 = g * g;
-      const double eta = opt.shape == Shape::Gaussian ? 0.0 : opt.shape == Shape::Lorentzian ? 1.0 : st.eta[k];
       // Inner E step: location weights a_i = r^G/c_G² + r^L·E[τ|x_i]/c_L² (r^G, r^L: responsibilities of the
       // Gaussian and Lorentzian parts, E[τ|x] = 2γ²/(γ² + d²)); then the joint closed-form maximiser (em.hpp).
       t = x - mu;
@@ -502,7 +518,7 @@ struct EmFitter::Impl {
       const Peak& pk = peaks[k];
       if (!std::isfinite(pk.center) || !std::isfinite(pk.fwhm) || !std::isfinite(pk.area))
         throw InvalidArgument("em: warm-start peak " + std::to_string(k + 1) + " has a non-finite parameter");
-      st.mu[k] = pk.center;
+      st.mu[k] = std::clamp(pk.center, win_lo, win_hi);  // as the M step keeps it
       st.fwhm[k] = std::clamp(pk.fwhm, fwhm_lo, fwhm_hi);
       st.eta[k] = opt.eta;
       if (opt.shape == Shape::PseudoVoigt && pk.shape == Shape::PseudoVoigt && pk.shape_params.size() == 1 &&
@@ -529,9 +545,9 @@ struct EmFitter::Impl {
           from_result = true;
         } else if (opt.background == EmBackground::Step && bgr->kind == BackgroundKind::Shirley &&
                    bgr->params.size() == 2) {
-          const double mu_ = std::clamp(bgr->params[0] * W / A, 0.0, mass);
-          st.pi[comp_uniform] = mu_;
-          st.pi[comp_step] = mass - mu_;
+          const double offset = std::clamp(bgr->params[0] * W / A, 0.0, mass);  // I_lo → uniform weight
+          st.pi[comp_uniform] = offset;
+          st.pi[comp_step] = mass - offset;
           from_result = true;
         }
       }
@@ -663,12 +679,14 @@ struct EmFitter::Impl {
 
   // out = a − 2α(b − a) + α²(c − 2b + a), projected onto the admissible set.
   void extrapolate(const State& a, const State& b, const State& c, double alpha, State& out) const {
-    auto ex = [&](double x0, double x1, double x2) { return x0 - 2 * alpha * (x1 - x0) + alpha * alpha * (x2 - 2 * x1 + x0); };
+    auto ex = [&](double x0, double x1, double x2) {
+      return x0 - 2 * alpha * (x1 - x0) + alpha * alpha * (x2 - 2 * x1 + x0);
+    };
     for (std::size_t k = 0; k < K; ++k) {
       out.mu[k] = std::clamp(ex(a.mu[k], b.mu[k], c.mu[k]), win_lo, win_hi);
       out.fwhm[k] = std::clamp(ex(a.fwhm[k], b.fwhm[k], c.fwhm[k]), fwhm_lo, fwhm_hi);
-      out.eta[k] = opt.shape == Shape::PseudoVoigt && opt.fit_eta ? std::clamp(ex(a.eta[k], b.eta[k], c.eta[k]), 0.0, 1.0)
-                                                                  : c.eta[k];
+      const bool free_eta = opt.shape == Shape::PseudoVoigt && opt.fit_eta;
+      out.eta[k] = free_eta ? std::clamp(ex(a.eta[k], b.eta[k], c.eta[k]), 0.0, 1.0) : c.eta[k];
     }
     double total = 0;
     for (std::size_t i = 0; i < C; ++i) {
@@ -686,7 +704,8 @@ struct EmFitter::Impl {
     A = 0;
     for (std::size_t i = 0; i < n; ++i) {
       const double yi = ys[i];
-      if (!std::isfinite(yi)) throw InvalidArgument("em: counts[" + std::to_string(i) + "] is not finite (" + fmt(yi) + ")");
+      if (!std::isfinite(yi))
+        throw InvalidArgument("em: counts[" + std::to_string(i) + "] is not finite (" + fmt(yi) + ")");
       if (yi < 0) throw InvalidArgument("em: counts[" + std::to_string(i) + "] = " + fmt(yi) + " is negative");
       y[i] = yi;
       w(static_cast<Eigen::Index>(i)) = yi * dx(static_cast<Eigen::Index>(i));
@@ -777,7 +796,8 @@ struct EmFitter::Impl {
         bg.values.resize(n);
         for (std::size_t i = 0; i < n; ++i) {
           const auto ii = static_cast<Eigen::Index>(i);
-          bg.values[i] = A * (F(ii, static_cast<Eigen::Index>(comp_uniform)) + F(ii, static_cast<Eigen::Index>(comp_step)));
+          bg.values[i] =
+              A * (F(ii, static_cast<Eigen::Index>(comp_uniform)) + F(ii, static_cast<Eigen::Index>(comp_step)));
         }
         bg.params = {bg.values.front(), bg.values.back()};
         break;

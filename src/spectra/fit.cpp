@@ -266,9 +266,26 @@ struct SpectrumFitter::Impl {
   }
   std::size_t index_base() const { return *std::min_element(index.begin(), index.end()); }
 
+  /// A previous result (reported scale, input order) as a start on the u axis: the inverse of to_reported.
   FitResult warm_to_u(const FitResult& w) const {
     FitResult x = w;
     for (auto& p : x.peaks) p.center *= sign;
+    std::sort(x.peaks.begin(), x.peaks.end(), [](const Peak& a, const Peak& b) { return a.center < b.center; });
+    const std::size_t n = u.size(), base = index_base();
+    auto to_u_order = [&](std::vector<double>& v) {
+      if (v.size() != n) return;
+      std::vector<double> out(n);
+      for (std::size_t i = 0; i < n; ++i) out[i] = v[index[i] - base];
+      v = std::move(out);
+    };
+    to_u_order(x.background.values);
+    to_u_order(x.counts);
+    to_u_order(x.model);
+    if (sign < 0) {
+      x.background.x_ref = -x.background.x_ref;
+      if (x.background.kind == BackgroundKind::Linear || x.background.kind == BackgroundKind::Polynomial)
+        for (std::size_t k = 1; k < x.background.params.size(); k += 2) x.background.params[k] = -x.background.params[k];
+    }
     return x;
   }
 

@@ -424,6 +424,10 @@ struct ParamMap {
 struct PeakSlot {
   Shape shape;
   std::size_t offset, np;  // into the full peak-parameter vector
+  // All np parameters are θ[base + j] with scale 1 and no other peak writes those columns: the lineshape writes its
+  // Jacobian straight into them (no zeroing, no scatter). The common, untied case.
+  bool direct = false;
+  std::size_t base = 0;
 };
 
 std::size_t n_bg_params(BackgroundKind k, int degree) {
@@ -465,6 +469,31 @@ class PeakModel final : public LmModel {
   std::vector<double> jk;        // n × max np
   std::vector<double> peak_sum;  // n
   std::vector<double> cum;       // n
+  std::vector<std::size_t> scatter_cols;  // θ peak columns written by non-direct peaks (zeroed, then accumulated)
+
+  // Decide which peaks can write their Jacobian directly (after map and n_theta_peaks are final).
+  void plan() {
+    std::vector<int> writers(n_theta_peaks, 0);
+    for (const ParamMap& pm : map)
+      if (pm.src >= 0) ++writers[static_cast<std::size_t>(pm.src)];
+    scatter_cols.clear();
+    for (PeakSlot& pk : peaks) {
+      const ParamMap& first = map[pk.offset];
+      pk.direct = first.src >= 0;
+      pk.base = pk.direct ? static_cast<std::size_t>(first.src) : 0;
+      for (std::size_t j = 0; j < pk.np && pk.direct; ++j) {
+        const ParamMap& pm = map[pk.offset + j];
+        pk.direct = pm.src == static_cast<int>(pk.base + j) && pm.scale == 1.0 &&
+                    writers[static_cast<std::size_t>(pm.src)] == 1;
+      }
+    }
+    std::vector<char> owned(n_theta_peaks, 0);
+    for (const PeakSlot& pk : peaks)
+      if (pk.direct)
+        for (std::size_t j = 0; j < pk.np; ++j) owned[pk.base + j] = 1;
+    for (std::size_t c = 0; c < n_theta_peaks; ++c)
+      if (!owned[c]) scatter_cols.push_back(c);
+  }
 
   void expand(std::span<const double> theta) {
     for (std::size_t i = 0; i < map.size(); ++i) {
@@ -478,13 +507,20 @@ class PeakModel final : public LmModel {
     const bool want_jac = !jac.empty();
     expand(theta);
     std::fill_n(peak_sum.begin(), n, 0.0);
-    if (want_jac) std::fill(jac.begin(), jac.end(), 0.0);
+    if (want_jac) {
+      for (std::size_t c : scatter_cols) std::fill_n(jac.data() + c * n, n, 0.0);
+      for (const PeakSlot& pk : peaks)
+        if (pk.direct)
+          add_peak_jacobian(pk.shape, std::span<const double>(full.data() + pk.offset, pk.np), x,
+                            std::span<double>(peak_sum.data(), n), jac.subspan(pk.base * n, pk.np * n));
+    }
     for (const PeakSlot& pk : peaks) {
       std::span<const double> p(full.data() + pk.offset, pk.np);
       if (!want_jac) {
         add_peak(pk.shape, p, x, std::span<double>(peak_sum.data(), n));
         continue;
       }
+      if (pk.direct) continue;
       add_peak_jacobian(pk.shape, p, x, std::span<double>(peak_sum.data(), n), std::span<double>(jk.data(), n * pk.np));
       for (std::size_t j = 0; j < pk.np; ++j) {
         const ParamMap& pm = map[pk.offset + j];
@@ -730,6 +766,7 @@ void LsqFitter::fit(std::span<const double> x, std::span<const double> y, const 
                 "fit window " + fmt(x_lo) + ".." + fmt(x_hi) + " eV)");
   }
   pm.n_theta_peaks = im.theta0.size();
+  pm.plan();
   for (std::size_t t = 0; t < pm.n_theta_peaks; ++t) im.theta0[t] = std::clamp(im.theta0[t], im.lo[t], im.hi[t]);
 
   // ---- background

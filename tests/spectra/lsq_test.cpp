@@ -866,5 +866,26 @@ TEST(LsqFitResult, IsCompleteAndReusingAFitterChangesNothing) {
   }
 }
 
+TEST(LsqFitter, IterationsDoNotAllocateForPseudoVoigtPeaks) {
+  const auto x = axis(280, 295, 300);
+  const auto truth = three_peaks(3000);
+  const auto y = poisson_noise(expected_counts(x, truth, 400, 8), 71);
+  LsqOptions o;
+  o.ftol = o.xtol = o.gtol = 0;
+  FitResult r;
+  auto count = [&](int iters) {
+    o.max_iter = iters;
+    LsqFitter f(o);
+    f.fit(x, y, perturbed(truth), r);  // warm-up
+    const long before = g_allocations.load();
+    f.fit(x, y, perturbed(truth), r);
+    const long used = g_allocations.load() - before;
+    EXPECT_FALSE(r.converged) << r.message;
+    return used;
+  };
+  const long a = count(2), b = count(6);
+  EXPECT_EQ(a, b) << "allocations grow with the number of iterations";
+}
+
 }  // namespace
 }  // namespace tsunagu::spectra
