@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <new>
 #include <numeric>
 #include <sstream>
 
@@ -25,6 +26,23 @@ constexpr double kLadderRatio = 1.4;       // default geometric ratio of the lad
 constexpr int kMaxAutoReplicas = 64;
 
 std::string num(double v) { return core::format_double(v); }
+
+/// 64-byte aligned storage for the buffers add_peak writes into. Vectorised line shapes (Eigen) evaluate the
+/// unaligned head of a buffer with scalar code and the rest with SIMD code, whose last bits differ; a fixed alignment
+/// makes every profile bitwise independent of where malloc (and which thread's arena) put the buffer, so results
+/// do not depend on the thread count.
+template <class T>
+struct Aligned64 {
+  using value_type = T;
+  Aligned64() = default;
+  template <class U>
+  Aligned64(const Aligned64<U>&) noexcept {}
+  T* allocate(std::size_t n) { return static_cast<T*>(::operator new(n * sizeof(T), std::align_val_t{64})); }
+  void deallocate(T* p, std::size_t) noexcept { ::operator delete(p, std::align_val_t{64}); }
+  template <class U>
+  bool operator==(const Aligned64<U>&) const noexcept { return true; }
+};
+using AlignedVec = std::vector<double, Aligned64<double>>;
 
 std::uint64_t splitmix64(std::uint64_t z) {
   z += 0x9E3779B97F4A7C15ULL;
@@ -75,12 +93,12 @@ struct Problem {
     if (log_fwhm) p[kFwhm] = std::exp(q[kFwhm]);
   }
 
-  /// Unit-area profile of a peak (area entry ignored) into out (n).
-  void unit_profile(const double* p_in, double* out, double* scratch) const {
+  /// Unit-area profile of a peak (area entry ignored) into out (n, 64-byte aligned: see Aligned64).
+  void unit_profile(const double* p_in, AlignedVec& out, double* scratch) const {
     for (std::size_t i = 0; i < np; ++i) scratch[i] = p_in[i];
     scratch[kArea] = 1.0;
-    std::fill(out, out + n, 0.0);
-    add_peak(shape, std::span<const double>(scratch, np), x, std::span<double>(out, n));
+    out.assign(n, 0.0);
+    add_peak(shape, std::span<const double>(scratch, np), x, std::span<double>(out.data(), n));
   }
 
   /// log L without loglik_const, from a model vector.
@@ -115,19 +133,21 @@ struct Slot {
   std::vector<double> step;                    // (P) proposal half-widths
   std::vector<std::uint64_t> acc_win, try_win;  // adaptation window counters
   std::uint64_t acc = 0, tries = 0;            // post-burn-in totals
-  std::vector<double> m_prop, phi_prop, p, scratch;
+  std::vector<double> m_prop, p, scratch;
+  AlignedVec phi_prop;
   std::vector<double> logL;                    // post-burn-in trace
 };
 
 void refresh_model(const Problem& pr, State& s);
 
 /// Profiles, model and log L of a state from its parameters.
-void recompute(const Problem& pr, State& s, std::vector<double>& p, std::vector<double>& scratch) {
+void recompute(const Problem& pr, State& s, std::vector<double>& p, std::vector<double>& scratch, AlignedVec& prof) {
   const std::size_t n = pr.n;
   s.phi.resize(pr.K * n);
   for (std::size_t k = 0; k < pr.K; ++k) {
     pr.peak_params(s.theta.data(), k, p.data());
-    pr.unit_profile(p.data(), s.phi.data() + k * n, scratch.data());
+    pr.unit_profile(p.data(), prof, scratch.data());
+    std::copy(prof.begin(), prof.end(), s.phi.begin() + static_cast<long>(k * n));
   }
   refresh_model(pr, s);
 }
@@ -153,7 +173,8 @@ std::vector<double> model_of(const Problem& pr, const double* theta) {
   State s;
   s.theta.assign(theta, theta + pr.P);
   std::vector<double> p(pr.np), scratch(pr.np);
-  recompute(pr, s, p, scratch);
+  AlignedVec prof;
+  recompute(pr, s, p, scratch, prof);
   return s.m;
 }
 
@@ -201,7 +222,7 @@ void sweep(const Problem& pr, State& s, Slot& sl, double beta, bool adapting) {
         s.theta[j] = prop;
         pr.peak_params(s.theta.data(), k, sl.p.data());
         s.theta[j] = old;
-        pr.unit_profile(sl.p.data(), sl.phi_prop.data(), sl.scratch.data());
+        pr.unit_profile(sl.p.data(), sl.phi_prop, sl.scratch.data());
         const double* g = sl.phi_prop.data();
         update([&](std::size_t i) { return a * f[i]; }, [&](std::size_t i) { return a * g[i]; });
         new_profile = true;
@@ -536,7 +557,7 @@ BayesFit bayes_fit(std::span<const double> x, std::span<const double> y, std::si
     State& s = states[l];
     s.theta.resize(P);
     for (std::size_t j = 0; j < P; ++j) s.theta[j] = pr.lo[j] + (pr.hi[j] - pr.lo[j]) * core::uniform01(sl.rng);
-    recompute(pr, s, sl.p, sl.scratch);
+    recompute(pr, s, sl.p, sl.scratch, sl.phi_prop);
   }
   core::Rng xrng = core::make_rng(splitmix64(base ^ 0xE1C4A46EULL));
 

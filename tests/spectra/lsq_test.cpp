@@ -635,6 +635,24 @@ TEST(LsqFitBounds, FwhmUpperBoundAndNonNegativeAreaHold) {
   }
 }
 
+TEST(LsqFitBounds, PeakWithZeroAreaLeavesTheOtherStandardErrorsFinite) {
+  // A superfluous peak far from the signal collapses to area 0: its centre/FWHM/η no longer affect the model, so
+  // they get NaN errors while the real peak keeps finite ones (the covariance of the determined parameters).
+  const auto x = axis(280, 295, 300);
+  const auto y = poisson_noise(expected_counts(x, {pv(284.5, 1.2, 10000, 0.3)}, 500, 0), 8);
+  LsqOptions o;
+  o.background = BackgroundKind::Constant;
+  FitResult r = lsq_fit(x, y, {pv(284.4, 1.0, 9000, 0.3), pv(293.0, 1.0, 0.0, 0.3)}, o);
+  ASSERT_EQ(r.peaks.size(), 2u);
+  const Peak& ghost = r.peaks[0].area < r.peaks[1].area ? r.peaks[0] : r.peaks[1];
+  const Peak& real = r.peaks[0].area < r.peaks[1].area ? r.peaks[1] : r.peaks[0];
+  if (ghost.area == 0.0) {
+    EXPECT_TRUE(std::isnan(ghost.std_error[kCenter]));
+  }
+  for (std::size_t j = 0; j < 4; ++j) EXPECT_TRUE(std::isfinite(real.std_error[j])) << j;
+  EXPECT_GT(real.std_error[kCenter], 0.0);
+}
+
 TEST(LsqFitBackgrounds, PolynomialOfDegreeOneEqualsLinear) {
   const auto x = axis(280, 295, 300);
   const auto truth = three_peaks(3000);

@@ -135,7 +135,9 @@ struct LsqOptions {
   double ftol = 1e-8;
   double xtol = 1e-8;
   double gtol = 1e-10;
-  Weighting weighting = Weighting::Poisson;  ///< Poisson: w = 1/√max(y,1), errors unscaled; Gaussian: w = 1, scaled
+  /// Poisson: w = 1/√max(y,1), errors unscaled (Neyman χ²: variances from the data, so levels of a few counts per
+  /// channel come out low by ~1 count); Gaussian: w = 1, errors scaled by χ²/dof.
+  Weighting weighting = Weighting::Poisson;
   /// none/constant/linear/polynomial: linear parameters of the LM fit (x_ref = mean of x);
   /// shirley/tougaard: computed once from the data and held fixed; active-shirley: offset + k·∫peaks, refined.
   BackgroundKind background = BackgroundKind::Linear;
