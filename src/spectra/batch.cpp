@@ -53,7 +53,8 @@ std::vector<std::string> map_names(const FitOptions& o) {
   // Background level at both ends of the window: comparable across background kinds.
   names.push_back("background/low_end");
   names.push_back("background/high_end");
-  for (const char* n : {"chi2", "reduced_chi2", "n_iter", "status"}) names.push_back(n);
+  // bic: compare runs with different K pixel by pixel (the fast alternative to Bayesian selection for big cubes)
+  for (const char* n : {"chi2", "reduced_chi2", "bic", "n_iter", "status"}) names.push_back(n);
   return names;
 }
 
@@ -93,6 +94,7 @@ void store(const FitResult& r, const FitOptions& o, MapChunk& out, std::size_t p
   }
   put(r.chi2);
   put(r.reduced_chi2);
+  put(r.bic);
   put(r.n_iter);
   put(static_cast<double>(r.converged ? PixelStatus::Ok : PixelStatus::NotConverged));
 }
