@@ -400,8 +400,11 @@ FitResult SpectrumFitter::Impl::run(std::span<const double> counts, const FitRes
         r.background = sbg;
         r.counts = y;
       }
-      r.weighting = o.weighting;
-      compute_statistics(r);
+      // EM already computed Poisson statistics of its own model; recompute only when the model or weighting changed.
+      if (stat || o.weighting != Weighting::Poisson) {
+        r.weighting = o.weighting;
+        compute_statistics(r);
+      }
       break;
     }
     case Method::Lsq: {
