@@ -13,6 +13,7 @@
 #include "tsunagu/core/io.hpp"
 #include "tsunagu/core/table.hpp"
 #include "tsunagu/spectra/batch.hpp"
+#include "tsunagu/spectra/cube.hpp"
 #include "tsunagu/spectra/fit.hpp"
 #include "tsunagu/spectra/plots.hpp"
 #include "tsunagu/spectra/readers.hpp"
@@ -166,7 +167,37 @@ struct InfoArgs {
   bool json = false;
 };
 
+void run_info_cube(const InfoArgs& a) {
+  const auto d = sp::describe_cube(a.f.file);
+  auto shape = [](const std::vector<std::size_t>& v) {
+    std::string s = "(";
+    for (std::size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + std::to_string(v[i]);
+    return s + ")";
+  };
+  if (a.json) {
+    nlohmann::json j;
+    for (const auto& [n, s] : d.datasets) j["datasets"][n] = s;
+    j["cubes"] = nlohmann::json::array();
+    for (const auto& c : d.candidates)
+      j["cubes"].push_back({{"spectra", c.spectra}, {"energy", c.energy}, {"shape", c.shape},
+                            {"energy_min", c.energy_min}, {"energy_max", c.energy_max}});
+    std::cout << j.dump(2) << "\n";
+    return;
+  }
+  std::cout << a.f.file << ": HDF5, " << d.datasets.size() << " numeric dataset(s)\n";
+  for (const auto& [n, s] : d.datasets) std::cout << "  /" << n << "  " << shape(s) << "\n";
+  for (const auto& c : d.candidates) {
+    std::size_t n = 1;
+    for (std::size_t i = 0; i + 1 < c.shape.size(); ++i) n *= c.shape[i];
+    std::cout << "cube: --spectra /" << c.spectra << " --energy /" << c.energy << "  " << n << " spectra x "
+              << c.shape.back() << " points, " << fixed(c.energy_min, 2) << ".." << fixed(c.energy_max, 2) << " eV\n";
+  }
+  if (d.candidates.empty())
+    std::cout << "no cube found: spectra need an N-D dataset whose last axis matches a 1-D energy dataset\n";
+}
+
 void run_info(const InfoArgs& a) {
+  if (sp::is_hdf5(a.f.file)) return run_info_cube(a);
   sp::XyOptions xo;
   if (!a.f.scale_in.empty()) xo.scale = sp::energy_scale_from_string(a.f.scale_in);
   const auto all = sp::read_spectra(a.f.file, xo);

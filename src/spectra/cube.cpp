@@ -1,6 +1,8 @@
 #include "tsunagu/spectra/cube.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <fstream>
 #include <numeric>
 
 #include "../core/h5_detail.hpp"
@@ -167,6 +169,41 @@ void CubeReader::read(std::size_t begin, std::size_t end, std::vector<double>& o
       throw IoError(path_.string() + ": cannot read pixels " + std::to_string(b.flat_begin) + ".." +
                     std::to_string(b.flat_begin + b.size) + " of '" + spectra_name_ + "'");
   }
+}
+
+bool is_hdf5(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  char sig[8] = {};
+  in.read(sig, 8);
+  return in.gcount() == 8 && std::string(sig, 8) == std::string("\x89HDF\r\n\x1a\n", 8);
+}
+
+CubeDescription describe_cube(const fs::path& path) {
+  CubeDescription d;
+  const auto names = core::h5_list(path);  // IoError when unreadable
+  {
+    std::lock_guard<std::mutex> lock(core::detail::h5_mutex());
+    core::detail::silence_hdf5();
+    Handle f = core::detail::file_handle(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
+    if (!f) throw IoError("cannot open " + path.string() + " as HDF5");
+    for (const auto& n : names) {
+      Handle ds = core::detail::dataset_handle(H5Dopen2(f.get(), n.c_str(), H5P_DEFAULT));
+      if (!ds || !numeric_dataset(ds.get())) continue;
+      d.datasets.emplace_back(n, dataset_dims(ds.get()));
+    }
+  }
+  for (const auto& [sname, sshape] : d.datasets) {
+    if (sshape.size() < 2) continue;
+    for (const auto& [ename, eshape] : d.datasets)
+      if (eshape.size() == 1 && eshape[0] == sshape.back()) {
+        CubeCandidate c{sname, ename, sshape, 0, 0};
+        const auto e = core::h5_read(path, ename);
+        c.energy_min = *std::min_element(e.data.begin(), e.data.end());
+        c.energy_max = *std::max_element(e.data.begin(), e.data.end());
+        d.candidates.push_back(std::move(c));
+      }
+  }
+  return d;
 }
 
 void write_cube(const fs::path& path, const std::vector<std::size_t>& pixel_shape, const std::vector<double>& spectra,

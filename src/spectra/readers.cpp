@@ -293,6 +293,9 @@ std::vector<Spectrum> read_spectra(const std::filesystem::path& path, const XyOp
   std::string_view h = head;
   if (h.substr(0, 3) == "\xEF\xBB\xBF") h.remove_prefix(3);
   while (!h.empty() && std::isspace(static_cast<unsigned char>(h.front()))) h.remove_prefix(1);
+  if (head.rfind("\x89HDF\r\n\x1a\n", 0) == 0)
+    throw InvalidArgument(path.string() + " is an HDF5 file: fit a datacube with 'spectra batch' ('spectra info " +
+                          path.string() + "' lists its datasets)");
   const std::string ext = lower(path.extension().string());
   if (h.rfind("VAMAS Surface Chemical Analysis Standard", 0) == 0 || ext == ".vms" || ext == ".vamas")
     return read_vamas(path);

@@ -156,3 +156,12 @@ def test_batch_bad_dataset_named(cli, tmp_path):
     assert res.returncode == 2
     assert "no dataset 'nope'" in one_error_line(res)
     assert not (tmp_path / "m.h5").exists()
+
+
+def test_info_on_a_cube_lists_datasets_and_fit_refuses_it(cli, tmp_path):
+    cube = _cube(tmp_path)
+    res = run(cli, "spectra", "info", cube)
+    assert res.returncode == 0, res.stderr
+    assert "cube: --spectra /spectra --energy /energy  30 spectra x 160 points" in res.stdout
+    res = run(cli, "spectra", "fit", cube, "--peaks", "1", "-o", tmp_path / "r.json")
+    assert res.returncode == 2 and "is an HDF5 file" in one_error_line(res)

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <numeric>
 
 #include "../core/temp_dir.hpp"
@@ -67,4 +68,21 @@ TEST(CubeReader, BadDatasetsGiveClearErrors) {
   } catch (const InvalidArgument& ex) {
     EXPECT_NE(std::string(ex.what()).find("LAST axis"), std::string::npos) << ex.what();
   }
+}
+
+TEST(DescribeCube, FindsTheSpectraEnergyPairAndTheEnergyRange) {
+  tsunagu::test::TempDir dir;
+  std::vector<double> data(2 * 3 * 4, 1.0);
+  write_cube(dir.path() / "c.h5", {2, 3}, data, {280, 281, 282, 283}, EnergyScale::Binding);
+  EXPECT_TRUE(is_hdf5(dir.path() / "c.h5"));
+  const auto d = describe_cube(dir.path() / "c.h5");
+  ASSERT_EQ(d.datasets.size(), 2u);
+  ASSERT_EQ(d.candidates.size(), 1u);
+  EXPECT_EQ(d.candidates[0].spectra, "spectra");
+  EXPECT_EQ(d.candidates[0].energy, "energy");
+  EXPECT_EQ(d.candidates[0].shape, (std::vector<std::size_t>{2, 3, 4}));
+  EXPECT_EQ(d.candidates[0].energy_min, 280);
+  EXPECT_EQ(d.candidates[0].energy_max, 283);
+  std::ofstream(dir.path() / "t.csv") << "1,2\n";
+  EXPECT_FALSE(is_hdf5(dir.path() / "t.csv"));
 }

@@ -60,6 +60,22 @@ class CubeReader {
   double photon_energy_ = std::numeric_limits<double>::quiet_NaN();
 };
 
+/// True when the file starts with the HDF5 signature.
+bool is_hdf5(const std::filesystem::path& path);
+
+/// For `spectra info` on a cube: every numeric dataset with its shape, and the (spectra, energy) pairs that fit
+/// together (an N-D dataset whose last axis has the length of a 1-D dataset), with the energy range of each pair.
+struct CubeCandidate {
+  std::string spectra, energy;
+  std::vector<std::size_t> shape;  ///< of the spectra dataset
+  double energy_min = 0, energy_max = 0;
+};
+struct CubeDescription {
+  std::vector<std::pair<std::string, std::vector<std::size_t>>> datasets;
+  std::vector<CubeCandidate> candidates;
+};
+CubeDescription describe_cube(const std::filesystem::path& path);
+
 /// Write a cube file (for examples and tests): spectra (d_0..d_{m-1}, n_energy) row-major, energy (n_energy), with
 /// the energy_scale / photon_energy attributes. Atomic.
 void write_cube(const std::filesystem::path& path, const std::vector<std::size_t>& pixel_shape,
