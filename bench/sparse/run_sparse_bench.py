@@ -51,6 +51,9 @@ if __name__ == "__main__":  # peers single-threaded; must be set before numpy is
 
 import numpy as np  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import benchinfo  # noqa: E402
+
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_BINARY = REPO / "build" / "bench" / "bench" / "tsunagu_bench_sparse"
 RESULTS = REPO / "bench" / "RESULTS.md"
@@ -345,17 +348,8 @@ def fmt_r(v):
 
 
 def machine_info(binary):
-    cpu = "unknown"
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    info = {"nproc": os.cpu_count(), "cpu": cpu, "kernel": platform.release(),
-            "date": _dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
-            "load": os.getloadavg()}
+    info = benchinfo.machine()
+    info["load"] = os.getloadavg()
     try:
         import sklearn
         import scipy
@@ -377,31 +371,9 @@ def machine_info(binary):
         info["glmnet"], info["R"] = g.strip(), rv.strip()
     except Exception:
         info["glmnet"], info["R"] = "not available", "not available"
-    cache = Path(binary).resolve().parents[1] / "CMakeCache.txt"
-    build = {}
-    if cache.exists():
-        for line in cache.read_text().splitlines():
-            m = re.match(r"(CMAKE_BUILD_TYPE|CMAKE_CXX_COMPILER|CMAKE_CXX_FLAGS|CMAKE_CXX_FLAGS_RELEASE|"
-                         r"TSUNAGU_NATIVE):[A-Z]+=(.*)", line)
-            if m:
-                build[m.group(1)] = m.group(2)
-    if "CMAKE_CXX_COMPILER" in build:
-        try:
-            v = subprocess.run([build["CMAKE_CXX_COMPILER"], "--version"], capture_output=True, text=True)
-            build["compiler"] = v.stdout.splitlines()[0]
-        except Exception:
-            pass
-    info["build"] = build
-    try:
-        head = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True,
-                              text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--", "src", "include"],
-                               capture_output=True, text=True, check=True).stdout.strip()
-        info["commit"] = head + (" with uncommitted changes under src/ or include/" if dirty else "")
-    except Exception:
-        info["commit"] = "unknown"
-    exe = Path(binary)
-    info["binary_mtime"] = _dt.datetime.fromtimestamp(exe.stat().st_mtime).astimezone().strftime("%Y-%m-%d %H:%M %Z")
+    info["build"] = benchinfo.build(binary)
+    info["commit"] = benchinfo.commit(("src", "include"))
+    info["binary_mtime"] = benchinfo.binary_mtime(binary)
     return info
 
 

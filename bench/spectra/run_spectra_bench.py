@@ -53,6 +53,9 @@ if __name__ == "__main__":  # peers single-threaded; must be set before numpy is
 
 import numpy as np  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import benchinfo  # noqa: E402
+
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_BINARY = REPO / "build" / "bench" / "cli" / "tsunagu"
 DEFAULT_WORKDIR = REPO / "build" / "spectra-bench"
@@ -402,16 +405,7 @@ def fmt3(a, f="{:.3f}"):
 
 
 def machine_info(binary):
-    cpu = "unknown"
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    info = {"nproc": os.cpu_count(), "cpu": cpu, "kernel": platform.release(),
-            "date": _dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")}
+    info = benchinfo.machine()
     try:
         import lmfit
         import scipy
@@ -424,31 +418,10 @@ def machine_info(binary):
         info["mpi"] = v.stdout.splitlines()[0].strip()
     except Exception:
         info["mpi"] = "mpirun not found"
-    cache = Path(binary).resolve().parents[1] / "CMakeCache.txt"
-    build = {}
-    if cache.exists():
-        for line in cache.read_text().splitlines():
-            m = re.match(r"(CMAKE_BUILD_TYPE|CMAKE_CXX_COMPILER|CMAKE_CXX_FLAGS_RELEASE|TSUNAGU_NATIVE|"
-                         r"MPI_C_LIB_NAMES|MPI_C_LIBRARIES):[A-Z]+=(.*)", line)
-            if m:
-                build[m.group(1)] = m.group(2)
-    if "CMAKE_CXX_COMPILER" in build:
-        try:
-            v = subprocess.run([build["CMAKE_CXX_COMPILER"], "--version"], capture_output=True, text=True)
-            build["compiler"] = v.stdout.splitlines()[0]
-        except Exception:
-            pass
-    info["build"] = build
-    try:
-        head = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True,
-                              text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--", "src", "include", "cli"],
-                               capture_output=True, text=True, check=True).stdout.strip()
-        info["commit"] = head + (" with uncommitted changes under src/, include/ or cli/" if dirty else "")
-    except Exception:
-        info["commit"] = "unknown"
-    info["binary_mtime"] = _dt.datetime.fromtimestamp(Path(binary).stat().st_mtime).astimezone().strftime(
-        "%Y-%m-%d %H:%M %Z")
+    info["build"] = benchinfo.build(binary, ("CMAKE_BUILD_TYPE", "CMAKE_CXX_COMPILER", "CMAKE_CXX_FLAGS_RELEASE",
+                                             "TSUNAGU_NATIVE", "MPI_C_LIB_NAMES", "MPI_C_LIBRARIES"))
+    info["commit"] = benchinfo.commit(("src", "include", "cli"))
+    info["binary_mtime"] = benchinfo.binary_mtime(binary)
     return info
 
 

@@ -14,20 +14,8 @@
 
 namespace tsunagu::core::plot {
 
-namespace {
-
-constexpr std::array<const char*, 8> kPalette = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e",
-                                                 "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"};
-constexpr double kTickFont = 12, kLabelFont = 13, kTitleFont = 16, kSmallFont = 11;
-constexpr const char* kTextColor = "#222";
-constexpr const char* kGridColor = "#e8e8e8";
-constexpr const char* kAxisColor = "#444";
-
-// ---------------------------------------------------------------------------------------------------------
-// Text helpers
-
 /// XML-escape; control characters that XML 1.0 forbids are replaced by U+FFFD.
-std::string esc(std::string_view s) {
+std::string xml_escape(std::string_view s) {
   std::string out;
   out.reserve(s.size() + 8);
   for (char c : s) {
@@ -66,7 +54,7 @@ double text_width(std::string_view s, double font_size) {
 }
 
 /// Pixel coordinate: at most two decimals, no trailing zeros.
-std::string px(double v) {
+std::string svg_px(double v) {
   char buf[48];
   std::snprintf(buf, sizeof buf, "%.2f", v);
   std::string s = buf;
@@ -77,6 +65,23 @@ std::string px(double v) {
   if (s == "-0") s = "0";
   return s;
 }
+
+
+namespace {
+
+constexpr std::array<const char*, 8> kPalette = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e",
+                                                 "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"};
+constexpr double kTickFont = 12, kLabelFont = 13, kTitleFont = 16, kSmallFont = 11;
+constexpr const char* kTextColor = "#222";
+constexpr const char* kGridColor = "#e8e8e8";
+constexpr const char* kAxisColor = "#444";
+
+// ---------------------------------------------------------------------------------------------------------
+// Text helpers
+
+// (xml_escape, text_width, svg_px are public: see plot.hpp)
+std::string esc(std::string_view s) { return xml_escape(s); }
+std::string px(double v) { return svg_px(v); }
 
 /// Short human-readable value for tooltips and colour-bar labels (4 significant digits).
 std::string short_value(double v, int digits = 4) {

@@ -42,42 +42,12 @@ std::string sig(double v, int digits) {
   return s;
 }
 
-/// Pixel coordinate with at most two decimals.
-std::string px(double v) {
-  std::string s = fixed(v, 2);
-  while (s.back() == '0') s.pop_back();
-  if (s.back() == '.') s.pop_back();
-  if (s == "-0") s = "0";
-  return s;
-}
-
-std::string esc(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r')
-          out += "\xEF\xBF\xBD";
-        else
-          out += c;
-    }
-  }
-  return out;
-}
-
-/// Rendered width estimate of sans-serif text (UTF-8 aware), as core/plot does.
-double text_width(std::string_view s, double font) {
-  std::size_t glyphs = 0;
-  for (char c : s)
-    if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++glyphs;
-  return static_cast<double>(glyphs) * 0.6 * font;
-}
+// SVG text helpers shared with core::plot.
+using plt::svg_px;
+using plt::text_width;
+using plt::xml_escape;
+std::string px(double v) { return svg_px(v); }
+std::string esc(std::string_view s) { return xml_escape(s); }
 
 std::string base64(const std::string& bytes) {
   static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

@@ -12,29 +12,18 @@
 #include "tsunagu/core/io.hpp"
 #include "tsunagu/core/table.hpp"
 #include "tsunagu/spectra/readers.hpp"
+#include "text.hpp"
 
 namespace tsunagu::spectra {
 
 namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
+using detail::lower;
+using detail::trim;
+std::string shown(std::string_view s) { return detail::shown(s, 40); }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
-std::string shown(std::string_view s) {
-  std::string out;
-  for (char c : s.substr(0, 40)) out += std::isprint(static_cast<unsigned char>(c)) ? c : '?';
-  if (s.size() > 40) out += "...";
-  return out;
-}
+
 
 std::vector<std::string_view> split_lines(std::string_view text) {
   if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);

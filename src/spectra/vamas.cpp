@@ -18,10 +18,15 @@
 #include "tsunagu/core/io.hpp"
 #include "tsunagu/core/table.hpp"
 #include "tsunagu/spectra/readers.hpp"
+#include "text.hpp"
 
 namespace tsunagu::spectra {
 
 namespace {
+
+using detail::lower;
+using detail::trim;
+std::string shown(std::string_view s) { return detail::shown(s, 60); }
 
 constexpr std::string_view kMagic = "VAMAS Surface Chemical Analysis Standard";
 constexpr std::string_view kFullMagic = "VAMAS Surface Chemical Analysis Standard Data Transfer Format 1988 May 4";
@@ -29,17 +34,7 @@ constexpr std::string_view kFullMagic = "VAMAS Surface Chemical Analysis Standar
 // The standard writes 1E37 for "value not known".
 bool unknown(double v) { return !std::isfinite(v) || std::abs(v) >= 0.999e37; }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 bool contains(const std::vector<std::string_view>& set, std::string_view v) {
   return std::find(set.begin(), set.end(), v) != set.end();
@@ -55,12 +50,6 @@ std::string join(const std::vector<std::string_view>& items) {
 }
 
 // Shown in messages: long or unprintable lines would break the one-line error.
-std::string shown(std::string_view s) {
-  std::string out;
-  for (char c : s.substr(0, 60)) out += std::isprint(static_cast<unsigned char>(c)) ? c : '?';
-  if (s.size() > 60) out += "...";
-  return out;
-}
 
 bool parse_real(std::string_view t, double& v) {
   t = trim(t);

@@ -3,6 +3,7 @@
 /// heatmaps with a diverging colour bar, histograms. Output is a standalone SVG string (viewable in a browser).
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <Eigen/Core>
@@ -55,6 +56,13 @@ struct Histogram {
   int width = 720, height = 480;
   void validate() const;
 };
+
+/// Building blocks for modules that draw their own SVG (e.g. spectra maps): XML-escaped text (control characters
+/// XML forbids become U+FFFD), an estimate of the rendered width of sans-serif text in px (UTF-8 aware), and a pixel
+/// coordinate with at most two decimals and no trailing zeros.
+std::string xml_escape(std::string_view s);
+double text_width(std::string_view s, double font_size);
+std::string svg_px(double v);
 
 std::string render_svg(const LinePlot& plot);
 std::string render_svg(const Heatmap& plot);
