@@ -338,22 +338,24 @@ void LevenbergMarquardt::solve(LmModel& model, std::span<const double> y, std::s
   }
   build_normal();
   std::size_t k = 0;
-  bool singular = false, undetermined = false;
+  bool singular = false;
+  std::size_t n_undetermined = 0;
   for (std::size_t j = 0; j < m; ++j) {
     if (!(ws.lo[j] < ws.hi[j]) || res.at_bound[j]) continue;
     // A parameter the model does not depend on at the solution (e.g. the centre of a peak whose area went to 0)
     // has no error; leave it out so the others still get theirs.
     if (!(A(j, j) > 0)) {
       res.std_error[j] = kNaN;
-      undetermined = true;
+      ++n_undetermined;
       continue;
     }
     ws.free_idx[k++] = static_cast<int>(j);
   }
-  if (undetermined) res.message += "; some parameters do not affect the model (their errors are NaN)";
+  if (n_undetermined) res.message += "; some parameters do not affect the model (their errors are NaN)";
   if (k == 0) return;
   const Index K = static_cast<Index>(k);
-  const std::size_t dof = n - n_free;
+  // Parameters the model does not depend on use up no degree of freedom in the error estimate.
+  const std::size_t dof = n - (n_free - n_undetermined);
   double factor = 1.0;
   if (o.scale_covariance) factor = dof > 0 ? chi2 / static_cast<double>(dof) : kNaN;
   if (!singular) {

@@ -211,6 +211,33 @@ TEST(LevenbergMarquardt, UpperBoundOnSlopeGivesTheAnalyticConstrainedOptimum) {
   EXPECT_EQ(r.covariance[0 * 2 + 1], 0.0);
 }
 
+TEST(LevenbergMarquardt, ParameterWithoutInfluenceGetsNaNErrorWithoutHidingTheOthers) {
+  // f = a + b·x + 0·c: c does not affect the model (zero Jacobian column). Its error is NaN; a and b keep the
+  // ordinary least-squares errors of the straight line (the analytic s²(XᵀX)⁻¹).
+  std::vector<double> y;
+  Line m = line_data(y);
+  auto fn = [&](std::span<const double> p, std::span<double> f, std::span<double> jac) {
+    for (std::size_t i = 0; i < 10; ++i) {
+      f[i] = p[0] + p[1] * m.x[i];
+      if (!jac.empty()) {
+        jac[i] = 1;
+        jac[10 + i] = m.x[i];
+        jac[20 + i] = 0;
+      }
+    }
+  };
+  const std::vector<double> p0{0, 1, 5};
+  const LmResult r = lm_solve(fn, y, {}, p0);
+  EXPECT_TRUE(std::isnan(r.std_error[2]));
+  double sx = 0, sxx = 0, chi2 = 0;
+  for (double x : m.x) sx += x, sxx += x * x;
+  for (std::size_t i = 0; i < 10; ++i) chi2 += std::pow(y[i] - r.params[0] - r.params[1] * m.x[i], 2);
+  const double s2 = chi2 / 8, det = 10 * sxx - sx * sx;  // dof counts only the determined parameters a, b
+  EXPECT_NEAR(r.std_error[0], std::sqrt(s2 * sxx / det), 1e-9);
+  EXPECT_NEAR(r.std_error[1], std::sqrt(s2 * 10 / det), 1e-9);
+  EXPECT_NE(r.message.find("do not affect the model"), std::string::npos) << r.message;
+}
+
 TEST(LevenbergMarquardt, FixedParameterKeepsItsValueAndIsNotCounted) {
   std::vector<double> y;
   Line m = line_data(y);
@@ -638,19 +665,18 @@ TEST(LsqFitBounds, FwhmUpperBoundAndNonNegativeAreaHold) {
 }
 
 TEST(LsqFitBounds, PeakWithZeroAreaLeavesTheOtherStandardErrorsFinite) {
-  // A superfluous peak far from the signal collapses to area 0: its centre/FWHM/η no longer affect the model, so
-  // they get NaN errors while the real peak keeps finite ones (the covariance of the determined parameters).
+  // A superfluous peak far from the signal collapses to (nearly) zero area: its centre/FWHM/η hardly affect the
+  // model, while the real peak must keep finite, sensible errors.
   const auto x = axis(280, 295, 300);
-  const auto y = poisson_noise(expected_counts(x, {pv(284.5, 1.2, 10000, 0.3)}, 500, 0), 8);
+  const auto y = expected_counts(x, {pv(284.5, 1.2, 10000, 0.3)}, 500, 0);  // noise-free: the ghost's area → 0
   LsqOptions o;
   o.background = BackgroundKind::Constant;
   FitResult r = lsq_fit(x, y, {pv(284.4, 1.0, 9000, 0.3), pv(293.0, 1.0, 0.0, 0.3)}, o);
   ASSERT_EQ(r.peaks.size(), 2u);
   const Peak& ghost = r.peaks[0].area < r.peaks[1].area ? r.peaks[0] : r.peaks[1];
   const Peak& real = r.peaks[0].area < r.peaks[1].area ? r.peaks[1] : r.peaks[0];
-  if (ghost.area == 0.0) {
-    EXPECT_TRUE(std::isnan(ghost.std_error[kCenter]));
-  }
+  // The ghost's centre is not determined: NaN when its area sits exactly on 0, else an error far beyond the window.
+  EXPECT_TRUE(std::isnan(ghost.std_error[kCenter]) || ghost.std_error[kCenter] > 15.0) << ghost.std_error[kCenter];
   for (std::size_t j = 0; j < 4; ++j) EXPECT_TRUE(std::isfinite(real.std_error[j])) << j;
   EXPECT_GT(real.std_error[kCenter], 0.0);
 }
