@@ -26,6 +26,17 @@ std::vector<std::string> split_list(const std::string& s) {
   return out;
 }
 
+CLI::Validator non_negative(bool positive) {
+  return CLI::Validator(
+      [positive](std::string& text) -> std::string {
+        const auto b = text.find_first_not_of(" \t");
+        if (b != std::string::npos && text[b] == '-') return "must be " + std::string(positive ? "> 0" : ">= 0") + ", got " + text;
+        if (positive && text.find_first_not_of("0 \t") == std::string::npos) return "must be > 0, got " + text;
+        return {};
+      },
+      positive ? "INT>0" : "INT>=0");
+}
+
 void set_quiet(bool q) { g_quiet = q; }
 bool quiet() { return g_quiet; }
 void note(const std::string& m) {

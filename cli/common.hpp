@@ -10,6 +10,10 @@ namespace tsunagu::cli {
 /// Split "a,b,c" into names (empty string -> empty list).
 std::vector<std::string> split_list(const std::string& s);
 
+/// Validator for counts and seeds read into unsigned types: CLI11 would otherwise wrap "-1" to a huge number.
+/// `positive` also refuses 0.
+CLI::Validator non_negative(bool positive = false);
+
 /// Print to stderr unless --quiet.
 void note(const std::string& message);
 void set_quiet(bool quiet);

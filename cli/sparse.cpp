@@ -306,7 +306,7 @@ void register_sparse(CLI::App& app) {
   fit->add_flag("--loocv", fa.loocv, "leave-one-out cross-validation");
   fit->add_option("--fold-col", fa.fold_col, "column with user fold labels 1..K");
   fit->add_option("--repeats", fa.repeats, "repeat CV with seeds seed, seed+1, ...")->capture_default_str();
-  fit->add_option("--seed", fa.seed, "seed of the fold assignment")->capture_default_str();
+  fit->add_option("--seed", fa.seed, "seed of the fold assignment")->check(non_negative())->capture_default_str();
   fit->add_option("--threads", fa.threads, "threads (0 = all cores or $TSUNAGU_NUM_THREADS)")->capture_default_str();
   fit->add_flag("--no-cv", fa.no_cv, "fit the path only");
   fit->add_option("-o,--output", fa.output, "model JSON to write")->required();
@@ -336,7 +336,7 @@ void register_sparse(CLI::App& app) {
   add_data_args(ex, ea.data, true);
   ex->add_option("--max-k", ea.max_k, "largest subset size, or 'all' (all 2^p - 1 subsets)")->required();
   ex->add_option("--folds", ea.o.folds, "cross-validation folds")->capture_default_str();
-  ex->add_option("--seed", ea.o.seed, "seed of the fold assignment")->capture_default_str();
+  ex->add_option("--seed", ea.o.seed, "seed of the fold assignment")->check(non_negative())->capture_default_str();
   ex->add_option("--top", ea.o.top, "models reported with coefficients")->capture_default_str();
   ex->add_option("--bins", ea.o.dos_bins, "histogram bins of the density of states")->capture_default_str();
   ex->add_option("--threads", ea.o.threads, "threads (0 = all cores)")->capture_default_str();

@@ -57,7 +57,7 @@ void add_file_args(CLI::App* c, FileArgs& f) {
 
 void add_fit_args(CLI::App* c, FitArgs& a, bool with_peaks, bool batch) {
   if (with_peaks) {
-    c->add_option("--peaks", a.peaks, "number of peaks K (starting centres found by EM)");
+    c->add_option("--peaks", a.peaks, "number of peaks K (starting centres found by EM)")->check(non_negative());
     c->add_option("--peaks-at", a.peaks_at, "comma-separated starting centres in eV (K = their number)");
   }
   c->add_option("--method", a.method, batch ? "em | lsq" : "em | lsq | bayes")->capture_default_str();
@@ -72,7 +72,7 @@ void add_fit_args(CLI::App* c, FitArgs& a, bool with_peaks, bool batch) {
   c->add_option("--region", a.region, "fit window LO:HI in eV on that scale");
   c->add_option("--doublet", a.doublets,
                 "spin-orbit tie I:J:SPLIT:RATIO[:free] (1-based peaks; e.g. 1:2:13.6:0.5); repeatable (lsq)");
-  c->add_option("--seed", a.o.seed, "random seed (EM restarts, Bayesian sampling)")->capture_default_str();
+  c->add_option("--seed", a.o.seed, "random seed (EM restarts, Bayesian sampling)")->check(non_negative())->capture_default_str();
   c->add_option("--max-iter", a.o.max_iter, "iteration limit (0 = method default)")->capture_default_str();
   c->add_option("--restarts", a.o.restarts, "EM random restarts (0 = default)")->capture_default_str();
   c->add_option("--min-fwhm", a.o.min_fwhm, "smallest FWHM in eV (0 = from the channel spacing)");
@@ -304,10 +304,10 @@ void run_batch(BatchCmd& a) {
     if (c == std::string::npos || c == 0 || c + 1 == m.size())
       throw InvalidArgument("--map '" + m + "': expected NAME:FILE.png or NAME:FILE.svg");
     const std::string name = m.substr(0, c), file = m.substr(c + 1);
-    if (std::find(names.begin(), names.end(), name) == names.end()) {
-      std::string list;
-      for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
-      throw InvalidArgument("--map: no map named '" + name + "'; available: " + list);
+    try {
+      sp::check_map_image(name, file, names);
+    } catch (const InvalidArgument& e) {
+      throw InvalidArgument(std::string("--map: ") + e.what());
     }
     images.emplace_back(name, file);
   }
@@ -351,12 +351,12 @@ void register_spectra(CLI::App& app) {
   static SelectCmd scmd;
   auto* sel = sc->add_subcommand("select", "choose the number of peaks by Bayes free energy or BIC/AIC");
   add_file_args(sel, scmd.f);
-  sel->add_option("--max-peaks", scmd.max_peaks, "largest K tried (K = 1..max)")->required();
+  sel->add_option("--max-peaks", scmd.max_peaks, "largest K tried (K = 1..max)")->required()->check(non_negative(true));
   // the fit options except --peaks and --method (the criterion decides the fitting method)
   add_fit_args(sel, scmd.fa, false, false);
   sel->remove_option(sel->get_option("--method"));
   sel->add_option("--method", scmd.criterion, "bayes | bic | aic")->capture_default_str();
-  sel->add_option("--threads", scmd.threads, "threads over K (0 = all cores)")->capture_default_str();
+  sel->add_option("--threads", scmd.threads, "threads over K (0 = all cores)")->check(non_negative())->capture_default_str();
   sel->add_option("-o,--output", scmd.output, "selection JSON to write")->required();
   sel->add_option("--plot", scmd.plot, "SVG of the score vs K");
   sel->callback([] { run_select(scmd); });
@@ -367,8 +367,9 @@ void register_spectra(CLI::App& app) {
   bat->add_option("--spectra", bc.spectra, "dataset of spectra, shape (..., n_energy)")->capture_default_str();
   bat->add_option("--energy", bc.energy, "dataset of the energy axis, shape (n_energy)")->capture_default_str();
   add_fit_args(bat, bc.fa, true, true);
-  bat->add_option("--chunk-size", bc.bo.chunk_size, "spectra per checkpointed chunk")->capture_default_str();
+  bat->add_option("--chunk-size", bc.bo.chunk_size, "spectra per checkpointed chunk")->check(non_negative(true))->capture_default_str();
   bat->add_option("--threads", bc.bo.threads, "threads per process (0 = all cores or $TSUNAGU_NUM_THREADS)")
+      ->check(non_negative())
       ->capture_default_str();
   bat->add_flag("--restart", bc.bo.restart, "discard an unfinished earlier run instead of resuming it");
   bat->add_flag("--no-warm-start", bc.no_warm, "start every fit from scratch (default: from the previous pixel)");

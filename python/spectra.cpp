@@ -21,6 +21,17 @@ namespace tsunagu::python {
 
 namespace {
 
+/// Options arrive as JSON text from tsunagu/spectra.py; a malformed document is a bad argument, not a crash.
+FitOptions parse_options(const std::string& text) {
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception& e) {
+    throw InvalidArgument(std::string("fit options are not valid JSON: ") + e.what());
+  }
+  return fit_options_from_json(j);
+}
+
 using Array = py::array_t<double, py::array::c_style | py::array::forcecast>;
 
 Spectrum make_spectrum(const Array& energy, const Array& counts, const std::string& scale, double photon_energy) {
@@ -71,7 +82,7 @@ void bind_spectra(py::module_& m) {
       [](const Array& energy, const Array& counts, const std::string& scale, double hv, const std::string& options,
          bool want_svg, const std::string& title) {
         const Spectrum s = make_spectrum(energy, counts, scale, hv);
-        const FitOptions o = fit_options_from_json(nlohmann::json::parse(options));
+        const FitOptions o = parse_options(options);
         FitResult r;
         {
           py::gil_scoped_release release;
@@ -88,7 +99,7 @@ void bind_spectra(py::module_& m) {
       [](const Array& energy, const Array& counts, const std::string& scale, double hv, std::size_t max_peaks,
          const std::string& criterion, const std::string& options, bool want_svg, const std::string& title) {
         const Spectrum s = make_spectrum(energy, counts, scale, hv);
-        const FitOptions o = fit_options_from_json(nlohmann::json::parse(options));
+        const FitOptions o = parse_options(options);
         const Criterion c = criterion_from_string(criterion);
         Selection sel;
         {
@@ -110,7 +121,7 @@ void bind_spectra(py::module_& m) {
           throw InvalidArgument("spectra must have shape (..., " + std::to_string(energy.shape(0)) +
                                 ") with energy along the last axis");
         BatchOptions bo;
-        bo.fit = fit_options_from_json(nlohmann::json::parse(options));
+        bo.fit = parse_options(options);
         bo.threads = threads;
         bo.warm_start = warm_start;
         bo.chunk_size = chunk_size;
@@ -136,7 +147,7 @@ void bind_spectra(py::module_& m) {
          const std::filesystem::path& out, const std::string& options, unsigned threads, bool warm_start,
          std::size_t chunk_size, bool restart) {
         BatchOptions bo;
-        bo.fit = fit_options_from_json(nlohmann::json::parse(options));
+        bo.fit = parse_options(options);
         bo.threads = threads;
         bo.warm_start = warm_start;
         bo.chunk_size = chunk_size;
@@ -165,7 +176,7 @@ void bind_spectra(py::module_& m) {
       py::arg("cube"), py::arg("spectra"), py::arg("energy"), py::arg("out"), py::arg("options"),
       py::arg("threads") = 0, py::arg("warm_start") = true, py::arg("chunk_size") = 4096, py::arg("restart") = false);
 
-  m.def("map_names", [](const std::string& options) { return map_names(fit_options_from_json(nlohmann::json::parse(options))); },
+  m.def("map_names", [](const std::string& options) { return map_names(parse_options(options)); },
         py::arg("options"));
   m.def("save_map_image", &save_map_image, py::arg("maps_file"), py::arg("name"), py::arg("image"));
 }

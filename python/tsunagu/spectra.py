@@ -74,21 +74,27 @@ def _options(peaks: int | None, peaks_at: Sequence[float] | None, kw: dict[str, 
         raise TypeError(f"unknown option(s): {', '.join(sorted(unknown))}; valid: {', '.join(sorted(_OPTION_KEYS))}")
     o = {k: v for k, v in kw.items() if v is not None}
     if peaks is not None:
-        o["n_peaks"] = int(peaks)
+        o["n_peaks"] = peaks
     if peaks_at is not None:
         o["centers"] = [float(c) for c in peaks_at]
     if "region" in o:
         o["region"] = [float(x) for x in o["region"]]
-    if "doublets" in o:
-        ds = []
-        for d in o["doublets"]:
-            if isinstance(d, str):
-                i, j, split, ratio, *rest = d.split(":")
-                d = {"first": int(i), "second": int(j), "splitting": float(split), "area_ratio": float(ratio),
-                     "share_fwhm": not rest}
-            ds.append(dict(d))
-        o["doublets"] = ds
-    return json.dumps(o)
+    if "doublets" in o:  # "I:J:SPLIT:RATIO[:free]" strings or dicts; the library parses and checks both
+        o["doublets"] = [d if isinstance(d, str) else dict(d) for d in o["doublets"]]
+    try:
+        # numpy scalars become plain numbers; NaN/inf are refused here (JSON has no NaN) with the option's name
+        return json.dumps(o, allow_nan=False, default=_plain)
+    except ValueError:
+        bad = [k for k, v in o.items() if isinstance(v, float) and not math.isfinite(v)]
+        raise ValueError(f"option(s) {', '.join(bad) or '?'} must be finite numbers") from None
+
+
+def _plain(v):
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, np.floating):
+        return float(v)
+    raise TypeError(f"option value {v!r} of type {type(v).__name__} is not a number, string or list")
 
 
 def _arrays(spectrum, counts, scale, photon_energy):

@@ -401,10 +401,20 @@ BatchSummary fit_batch(const fs::path& cube, const std::string& spectra_dataset,
 
 namespace tsunagu::spectra {
 
-void save_map_image(const fs::path& maps_file, const std::string& name, const fs::path& image) {
+void check_map_image(const std::string& name, const fs::path& image, const std::vector<std::string>& names) {
   const std::string ext = image.extension().string();
   if (ext != ".png" && ext != ".svg")
     throw InvalidArgument("map image '" + image.string() + "': the file name must end in .png or .svg");
+  if (!names.empty() && std::find(names.begin(), names.end(), name) == names.end()) {
+    std::string list;
+    for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+    throw InvalidArgument("no map named '" + name + "'; available: " + list);
+  }
+}
+
+void save_map_image(const fs::path& maps_file, const std::string& name, const fs::path& image) {
+  check_map_image(name, image, {});
+  const std::string ext = image.extension().string();
   const core::NdArray a = core::h5_read(maps_file, name);
   std::size_t rows = 1, cols = a.data.size();
   std::string title = name;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <type_traits>
 
 #include <nlohmann/json.hpp>
 
@@ -101,11 +102,25 @@ nlohmann::json to_json(const FitOptions& o) {
 FitOptions fit_options_from_json(const nlohmann::json& j) {
   if (!j.is_object()) throw InvalidArgument("fit options must be a JSON object");
   FitOptions o;
+  // Strict: nlohmann would truncate 2.5 to 2 and wrap −1 into a huge unsigned count, silently.
   auto get = [&](const nlohmann::json& v, const std::string& key, auto& target) {
+    using T = std::decay_t<decltype(target)>;
+    auto bad = [&](const char* what) {
+      return InvalidArgument("option '" + key + "': " + what + " (got " + v.dump() + ")");
+    };
+    if constexpr (std::is_same_v<T, bool>) {
+      if (!v.is_boolean()) throw bad("expected true or false");
+    } else if constexpr (std::is_integral_v<T>) {
+      if (!v.is_number_integer()) throw bad("expected an integer");
+      if constexpr (std::is_unsigned_v<T>)
+        if (!v.is_number_unsigned() && v.get<std::int64_t>() < 0) throw bad("expected an integer >= 0");
+    } else if constexpr (std::is_floating_point_v<T>) {
+      if (!v.is_number()) throw bad("expected a number");
+    }
     try {
       v.get_to(target);
     } catch (const nlohmann::json::exception&) {
-      throw InvalidArgument("option '" + key + "': wrong type (" + v.dump() + ")");
+      throw bad("wrong type");
     }
   };
   for (const auto& [key, v] : j.items()) {
@@ -135,7 +150,11 @@ FitOptions fit_options_from_json(const nlohmann::json& j) {
     else if (key == "doublets") {
       if (!v.is_array()) throw InvalidArgument("option 'doublets': expected a list");
       for (const auto& d : v) {
-        if (!d.is_object()) throw InvalidArgument("option 'doublets': each entry must be an object");
+        if (d.is_string()) {  // "I:J:SPLIT:RATIO[:free]" as on the command line
+          o.doublets.push_back(parse_doublet(d.get<std::string>()));
+          continue;
+        }
+        if (!d.is_object()) throw InvalidArgument("option 'doublets': each entry must be \"I:J:SPLIT:RATIO\" or an object");
         Doublet x;
         for (const auto& [dk, dv] : d.items()) {
           std::size_t idx = 0;

@@ -227,3 +227,15 @@ def test_bad_options_are_rejected():
         ts.fit(e, y, peaks=1, method="magic")
     with pytest.raises(ValueError):
         ts.fit_batch(e, np.ones((3, 49)), peaks=1)
+    # counts and seeds are never truncated or wrapped; NaN options are named
+    with pytest.raises(ValueError, match="n_peaks.*integer >= 0"):
+        ts.fit(e, y, peaks=-1)
+    with pytest.raises(ValueError, match="n_peaks.*expected an integer"):
+        ts.fit(e, y, peaks=2.5)
+    with pytest.raises(ValueError, match="seed"):
+        ts.fit(e, y, peaks=1, seed=-3)
+    with pytest.raises(ValueError, match="min_fwhm must be finite"):
+        ts.fit(e, y, peaks=1, min_fwhm=float("nan"))
+    with pytest.raises(ValueError, match="--doublet '1:2'"):
+        ts.fit(e, y, peaks=2, doublets=["1:2"])
+    assert len(ts.fit(e, y, peaks=np.int64(1))["peaks"]) == 1

@@ -131,6 +131,8 @@ def test_batch_under_mpirun_with_two_ranks_equals_serial(cli, tmp_path):
     (["fit", "{xps}/PET_C1s.csv", "--peaks", "2", "--colour", "red"], 2, "colour"),
     (["fit", "{xps}/FeO_analyzed.vms", "--peaks", "2", "--block", "3"], 2, "has 1 block"),
     (["fit", "{xps}/PET_C1s.csv", "--peaks", "2", "--method", "em", "--shape", "ds"], 2, "em fits gauss"),
+    (["fit", "{xps}/PET_C1s.csv", "--peaks", "-1"], 2, "--peaks: must be >= 0, got -1"),
+    (["fit", "{xps}/PET_C1s.csv", "--peaks", "2", "--doublet", "1:2:x:0.5"], 2, "splitting 'x'"),
 ])
 def test_bad_input_one_line_nonzero_exit_no_output(cli, shared_dir, tmp_path, args, code, match):
     out = tmp_path / "r.json"
@@ -148,6 +150,14 @@ def test_bad_counts_in_csv_named(cli, tmp_path):
     assert res.returncode != 0
     line = one_error_line(res)
     assert "bad.csv:3" in line
+
+
+def test_batch_refuses_a_bad_map_request_before_fitting(cli, tmp_path):
+    cube = _cube(tmp_path)
+    res = run(cli, "spectra", "batch", cube, "--peaks", "1", "--map", f"peak1/center:{tmp_path / 'c.jpg'}",
+              "-o", tmp_path / "m.h5")
+    assert res.returncode == 2 and "must end in .png or .svg" in one_error_line(res)
+    assert not (tmp_path / "m.h5").exists() and not (tmp_path / "m.h5.parts").exists()
 
 
 def test_batch_bad_dataset_named(cli, tmp_path):

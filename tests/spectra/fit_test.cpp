@@ -71,6 +71,12 @@ TEST(FitOptions, JsonRoundTripAndUnknownKeysRejected) {
   EXPECT_THROW(fit_options_from_json(nlohmann::json{{"n_peak", 3}}), InvalidArgument);
   EXPECT_THROW(fit_options_from_json(nlohmann::json{{"n_peaks", "three"}}), InvalidArgument);
   EXPECT_THROW(fit_options_from_json(nlohmann::json{{"tougaard", {{"E", 1}}}}), InvalidArgument);
+  // no silent truncation or wrap-around of counts
+  EXPECT_THROW(fit_options_from_json(nlohmann::json{{"n_peaks", -1}}), InvalidArgument);
+  EXPECT_THROW(fit_options_from_json(nlohmann::json{{"n_peaks", 2.5}}), InvalidArgument);
+  EXPECT_THROW(fit_options_from_json(nlohmann::json{{"threads", -2}}), InvalidArgument);
+  EXPECT_EQ(fit_options_from_json(nlohmann::json{{"doublets", {"1:2:13.6:0.5"}}, {"n_peaks", 2}}).doublets[0].splitting,
+            13.6);
 }
 
 TEST(Fit, ResultsComeBackInInputOrderOnTheReportedScale) {

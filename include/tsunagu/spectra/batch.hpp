@@ -112,5 +112,8 @@ BatchSummary fit_batch(const std::filesystem::path& cube, const std::string& spe
 /// the first slice (the message says so).
 void save_map_image(const std::filesystem::path& maps_file, const std::string& name,
                     const std::filesystem::path& image);
+/// The checks save_map_image makes before reading anything (name among `names`, .png/.svg extension), so a front
+/// end can refuse a bad --map before hours of fitting rather than after.
+void check_map_image(const std::string& name, const std::filesystem::path& image, const std::vector<std::string>& names);
 
 }  // namespace tsunagu::spectra
