@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
@@ -175,7 +176,12 @@ def fit_batch(energy, spectra, *, peaks: int | None = None, peaks_at: Sequence[f
     maps, messages = _C.fit_batch(e, s.reshape(-1, e.shape[0]), scale, float(photon_energy),
                                   _options(peaks, peaks_at, options), int(threads), bool(warm_start))
     shape = s.shape[:-1]
-    return {k: np.asarray(v).reshape(shape) for k, v in maps.items()}
+    out = {k: np.asarray(v).reshape(shape) for k, v in maps.items()}
+    if messages:  # bad pixels do not stop the batch, but the user hears why (the first few)
+        bad = int(np.count_nonzero(out["status"] >= 2))
+        warnings.warn(f"{bad} spectra could not be fitted (status 2/3 in the maps); first: " + "; ".join(messages[:3]),
+                      RuntimeWarning, stacklevel=2)
+    return out
 
 
 def fit_cube(cube: str | os.PathLike, out: str | os.PathLike, *, spectra: str = "spectra", energy: str = "energy",

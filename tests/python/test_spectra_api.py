@@ -171,7 +171,8 @@ def test_fit_batch_maps_have_cube_shape_and_bad_pixels_get_a_status():
     cube = cube.astype(float).reshape(4, 6, 200)
     cube[1, 2, 10] = np.nan
     cube[3, 0, :] = 0
-    maps = ts.fit_batch(x, cube, peaks=2, method="em", background="constant")
+    with pytest.warns(RuntimeWarning, match="2 spectra could not be fitted.*pixel 8"):
+        maps = ts.fit_batch(x, cube, peaks=2, method="em", background="constant")
     assert maps["peak1/center"].shape == (4, 6)
     status = maps["status"]
     assert status[1, 2] == 2 and status[3, 0] == 2
