@@ -22,5 +22,7 @@ bool quiet();
 /// Register each module's subcommands.
 void register_sparse(CLI::App& app);
 void register_spectra(CLI::App& app);
+void register_bo(CLI::App& app);
+void register_campaign(CLI::App& app);
 
 }  // namespace tsunagu::cli

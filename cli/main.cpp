@@ -34,6 +34,8 @@ int main(int argc, char** argv) {
   });
   tsunagu::cli::register_sparse(app);
   tsunagu::cli::register_spectra(app);
+  tsunagu::cli::register_bo(app);
+  tsunagu::cli::register_campaign(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -6,4 +6,6 @@ namespace tsunagu::python {
 void bind_core(pybind11::module_& m);
 void bind_sparse(pybind11::module_& m);
 void bind_spectra(pybind11::module_& m);
+void bind_bayesopt(pybind11::module_& m);
+void bind_campaign(pybind11::module_& m);
 }  // namespace tsunagu::python

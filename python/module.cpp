@@ -54,4 +54,8 @@ PYBIND11_MODULE(_tsunagu, m) {
   tsunagu::python::bind_sparse(sparse);
   auto spectra = m.def_submodule("spectra", "photoelectron spectra: readers, peak fitting, selection, batch maps");
   tsunagu::python::bind_spectra(spectra);
+  auto bayesopt = m.def_submodule("bayesopt", "Gaussian processes, acquisitions, Bayesian optimisation");
+  tsunagu::python::bind_bayesopt(bayesopt);
+  auto campaign = m.def_submodule("campaign", "autonomous experiment campaigns");
+  tsunagu::python::bind_campaign(campaign);
 }
