@@ -505,7 +505,7 @@ Space parse_space_toml(std::string_view text, const std::string& source, const s
     ++index;
     const auto& t = *node.as_table();
     std::string where = "objective #" + std::to_string(index);
-    check_keys(ctx, t, where, {"name", "direction", "unit"});
+    check_keys(ctx, t, where, {"name", "direction", "unit", "log"});
     Objective o;
     o.name = get_string(ctx, t, where, "name", true);
     where = "objective '" + o.name + "'";
@@ -514,6 +514,7 @@ Space parse_space_toml(std::string_view text, const std::string& source, const s
     else if (dir == "maximize" || dir == "max") o.direction = Direction::Maximize;
     else ctx.fail(*t.get("direction"), where + ".direction", "unknown direction '" + dir + "' (minimize, maximize)");
     o.unit = get_string(ctx, t, where, "unit", false);
+    o.log_scale = get_bool(ctx, t, where, "log", false);
     space.objectives.push_back(std::move(o));
   }
 

@@ -51,6 +51,9 @@ struct Objective {
   std::string name;  ///< CSV column name of the measured value
   Direction direction = Direction::Minimize;
   std::string unit;
+  /// Model log(y) instead of y (y must be > 0). For quantities that span decades (resistivity, lifetimes) a GP on
+  /// the raw values is dominated by the largest ones and cannot resolve the region of the optimum.
+  bool log_scale = false;
 };
 
 class Space {
