@@ -151,7 +151,7 @@ class RandomFeatures {
   Eigen::VectorXd b_;  // (D) phases
   double scale_ = 1;
   Eigen::VectorXd w_mean_;
-  Eigen::MatrixXd w_chol_;  // lower Cholesky factor of the weight posterior covariance
+  Eigen::MatrixXd w_chol_;  // lower Cholesky factor of the weight posterior precision (inverse covariance)
 };
 
 /// Binary GP classifier (Laplace approximation with the logistic likelihood, Rasmussen & Williams Alg. 3.1-3.2;
