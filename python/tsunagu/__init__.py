@@ -4,6 +4,8 @@ Modules
 -------
 tsunagu.sparse  penalised regression (MCP/SCAD/lasso) paths, cross-validation, exhaustive subset search
 tsunagu.spectra photoelectron spectra: readers, EM / least-squares / Bayesian peak fitting, batch maps
+tsunagu.bayesopt Gaussian processes, acquisitions, Bayesian optimisation (suggest, batches, pools)
+tsunagu.campaign autonomous experiment campaigns (SQLite state, instrument adapters, resume)
 tsunagu.io      CSV and HDF5 helpers
 
 Errors raised by the C++ library are subclasses of :class:`tsunagu.Error`; bad input raises
@@ -18,6 +20,7 @@ from ._tsunagu import (  # noqa: F401
     ParseError,
     __version__,
 )
-from . import io, sparse, spectra  # noqa: F401
+from . import bayesopt, campaign, io, sparse, spectra  # noqa: F401
 
-__all__ = ["Error", "InvalidArgument", "IoError", "NumericalError", "ParseError", "io", "sparse", "spectra", "__version__"]
+__all__ = ["Error", "InvalidArgument", "IoError", "NumericalError", "ParseError", "bayesopt", "campaign", "io", "sparse", "spectra",
+           "__version__"]

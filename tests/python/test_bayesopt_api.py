@@ -1,0 +1,154 @@
+"""Python API of tsunagu.bayesopt and tsunagu.campaign: the same library as the CLI, checked against independent
+truths (scikit-learn's GP, closed-form EI, the simulated robot's known optimum)."""
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import tsunagu
+from tsunagu.bayesopt import GaussianProcess, Optimizer, Space, expected_improvement, hypervolume, pareto_front
+from tsunagu.campaign import Campaign
+
+REPO = Path(__file__).resolve().parents[2]
+SPEC = REPO / "examples" / "campaign" / "sputter.toml"
+ROBOT = REPO / "examples" / "campaign" / "sputter_robot.py"
+
+
+def branin(x, y):
+    b, c, t = 5.1 / (4 * math.pi ** 2), 5 / math.pi, 1 / (8 * math.pi)
+    return (y - b * x ** 2 + c * x - 6) ** 2 + 10 * (1 - t) * np.cos(x) + 10
+
+
+BRANIN_MIN = 0.397887357729739  # Dixon & Szegő (1978); the three global minima share this value
+
+
+def branin_space():
+    return Space(parameters=[{"name": "x", "low": -5.0, "high": 10.0}, {"name": "y", "low": 0.0, "high": 15.0}],
+                 objectives=[{"name": "f", "direction": "minimize"}])
+
+
+def test_gp_matches_scikit_learn_posterior_with_fixed_hyperparameters():
+    sk = pytest.importorskip("sklearn.gaussian_process")
+    kernels = pytest.importorskip("sklearn.gaussian_process.kernels")
+    rng = np.random.default_rng(0)
+    X = rng.uniform(size=(30, 3))
+    y = np.sin(6 * X[:, 0]) + X[:, 1] ** 2 - X[:, 2]
+    ls = np.array([0.3, 0.5, 0.8])
+    ref = sk.GaussianProcessRegressor(kernels.ConstantKernel(1.7, "fixed") * kernels.Matern(ls, "fixed", nu=2.5),
+                                      alpha=1e-3, optimizer=None, normalize_y=False).fit(X, y)
+    gp = GaussianProcess("matern52", noise=1e-3, normalize_x=False, standardize_y=False, optimize=False)
+    gp.set_hyperparameters(1.7, ls, 1e-3).fit(X, y)
+    Xs = rng.uniform(size=(50, 3))
+    m_ref, sd_ref = ref.predict(Xs, return_std=True)
+    m, sd = gp.predict(Xs, return_std=True)
+    np.testing.assert_allclose(m, m_ref, rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(sd, sd_ref, rtol=1e-7, atol=1e-10)
+    assert gp.log_marginal_likelihood() == pytest.approx(ref.log_marginal_likelihood_value_, rel=1e-9)
+
+
+def test_lml_gradient_matches_finite_differences():
+    rng = np.random.default_rng(1)
+    X = rng.uniform(size=(25, 2))
+    # noisy data keep the fitted noise off its lower bound, where K is near-singular and the LML itself is only
+    # known to ~1e-4 (jitter), which would swamp a finite difference
+    y = np.cos(4 * X[:, 0]) * X[:, 1] + 0.05 * rng.standard_normal(25)
+    gp = GaussianProcess("rbf").fit(X, y)
+    theta = gp.theta
+    v, g = gp.log_marginal_likelihood(theta, eval_gradient=True)
+    for i in range(theta.size):
+        e = np.zeros_like(theta)
+        e[i] = 1e-5
+        fd = (gp.log_marginal_likelihood(theta + e) - gp.log_marginal_likelihood(theta - e)) / 2e-5
+        assert g[i] == pytest.approx(fd, rel=1e-4, abs=1e-6)
+
+
+def test_expected_improvement_closed_form():
+    from scipy.stats import norm
+    mu, sigma, best = 1.2, 0.7, 1.0
+    z = (mu - best) / sigma
+    assert expected_improvement(mu, sigma, best) == pytest.approx(sigma * (z * norm.cdf(z) + norm.pdf(z)), rel=1e-12)
+
+
+def test_pareto_and_hypervolume_on_a_hand_example():
+    Y = np.array([[1.0, 3.0], [2.0, 2.0], [3.0, 1.0], [1.5, 1.5]])
+    assert list(pareto_front(Y)) == [0, 1, 2]
+    # staircase over reference (0, 0): 1*3 + 1*2 + 1*1
+    assert hypervolume(Y[:3], np.zeros(2)) == pytest.approx(6.0)
+
+
+def test_optimizer_finds_branin_minimum_within_budget():
+    space = branin_space()
+    X = space.sample(5, seed=1)
+    y = branin(X[:, 0], X[:, 1])
+    opt = Optimizer(space, seed=2)
+    for _ in range(25):
+        s = opt.suggest(X, y, batch=1)
+        X = np.vstack([X, s["points"]])
+        y = np.append(y, branin(*s["points"][0]))
+    assert y.min() - BRANIN_MIN < 0.05
+    assert set(s["rows"][0]) == {"x", "y"}
+
+
+def test_batch_points_are_distinct_and_feasible():
+    space = Space(parameters=[{"name": "a", "low": 0.0, "high": 1.0}, {"name": "b", "low": 0.0, "high": 1.0},
+                              {"name": "kind", "type": "categorical", "choices": ["p", "q"]}],
+                  constraints=[{"coefficients": {"a": 1.0, "b": 1.0}, "upper": 1.2}],
+                  objectives=[{"name": "f", "direction": "maximize"}])
+    X = space.sample(8, seed=3)
+    y = X[:, 0] - (X[:, 1] - 0.3) ** 2 + 0.2 * X[:, 2]
+    s = Optimizer(space, seed=4).suggest(X, y, batch=3)
+    P = s["points"]
+    assert P.shape == (3, 3)
+    assert len({tuple(np.round(p, 9)) for p in P}) == 3
+    assert all(space.feasible(p) for p in P)
+    assert all(r["kind"] in ("p", "q") for r in s["rows"])
+
+
+def test_bad_input_raises_value_errors_naming_the_problem():
+    space = branin_space()
+    with pytest.raises(ValueError, match="unknown key 'lo'"):
+        Space(parameters=[{"name": "x", "lo": 0, "high": 1}])
+    with pytest.raises(ValueError, match="acquisition"):
+        Optimizer(space, acquisition="best")
+    with pytest.raises(ValueError, match="non-finite"):
+        Optimizer(space).suggest(np.array([[np.nan, 1.0]]), [1.0])
+    with pytest.raises(ValueError, match="expected shape"):
+        Optimizer(space).suggest(np.zeros((3, 2)), [1.0, 2.0])
+
+
+def test_campaign_drives_the_simulated_robot_and_resumes(tmp_path):
+    db = tmp_path / "lab.sqlite"
+    c = Campaign.create(SPEC, db)
+    adapter = f"command:{sys.executable} {ROBOT} --seed 5"
+    first = c.run(adapter, max_experiments=4)
+    assert first["stop_reason"] == "max-experiments reached"
+    again = Campaign(db)  # a new process would do the same: everything is in the database
+    rest = again.run(adapter)
+    assert rest["stop_reason"] == "budget reached"
+    st = again.status()
+    assert st["counts"]["proposals"] == 30
+    assert st["counts"]["done"] + st["counts"]["failed"] == 30
+    ids = [e["proposal"] for e in st["experiments"] if e["state"] == "done"]
+    assert len(ids) == len(set(ids))  # every proposal measured at most once
+    best = st["best"]["values"]["resistivity"]
+    assert best < 1.0e-3  # the robot's optimum is 3.0e-4 ohm cm; random films average ~10^-2
+    trace = again.best_so_far()
+    assert np.all(np.diff(trace) <= 0)
+    out = tmp_path / "results.csv"
+    again.export(out)
+    assert out.read_text().splitlines()[0].startswith("id,")
+
+
+def test_campaign_refuses_a_foreign_database(tmp_path):
+    import sqlite3
+    db = tmp_path / "other.sqlite"
+    con = sqlite3.connect(db)
+    con.execute("create table t(x)")
+    con.commit()
+    con.close()
+    with pytest.raises(tsunagu.ParseError):
+        Campaign(db)
