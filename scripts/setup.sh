@@ -64,5 +64,11 @@ if [ "${TSUNAGU_DEMO:-1}" != "0" ]; then
     $T spectra fit ../shared/data/xps/PET_C1s.csv --region 280.5:292 --peaks-at 285,286.5,289 --shape pvoigt \
        --background shirley -o out/demo/pet_fit.json --plot out/demo/pet_fit.svg
   fi
+  echo "== demo: autonomous campaign minimising the resistivity of Nb:TiO2 films (simulated sputter robot)" >&2
+  rm -f out/demo/lab.sqlite out/demo/lab.sqlite-wal out/demo/lab.sqlite-shm
+  $T campaign init examples/campaign/sputter.toml --db out/demo/lab.sqlite
+  $T -q campaign run --db out/demo/lab.sqlite --adapter "command:.venv/bin/python examples/campaign/sputter_robot.py --seed 1"
+  $T campaign status --db out/demo/lab.sqlite --plot out/demo/campaign_best.svg | tail -1
+  $T campaign export --db out/demo/lab.sqlite -o out/demo/campaign_results.csv
   echo "demo outputs: $(ls out/demo | tr '\n' ' ')" >&2
 fi
