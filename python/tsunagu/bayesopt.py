@@ -214,12 +214,12 @@ class Space:
     def feasible(self, point) -> bool:
         return bool(self._s.feasible(np.asarray(point, float).ravel()))
 
-    def points(self, X) -> np.ndarray:
+    def points(self, X, name: str = "X") -> np.ndarray:
         """X as a numeric (n, n_parameters) array; a pandas DataFrame is matched by column names and categorical
         labels are converted to choice indices."""
         if hasattr(X, "columns") and hasattr(X, "to_csv"):
-            return self._s.points_from_csv(X[[c for c in X.columns]].to_csv(index=False), "<DataFrame>")
-        return _matrix(X, "X", len(self.parameter_names))
+            return self._s.points_from_csv(X[[c for c in X.columns]].to_csv(index=False), f"<{name} DataFrame>")
+        return _matrix(X, name, len(self.parameter_names))
 
     def rows(self, points) -> List[Dict[str, Any]]:
         """Points as dictionaries {name: value} with categories by label (for printing or a robot)."""
@@ -314,7 +314,7 @@ class Optimizer:
         p = len(self.space.parameter_names)
         Xm = np.zeros((0, p)) if X is None else self.space.points(X)
         Y = self._y(np.zeros((0, len(self.space.objective_names))) if y is None else y, Xm.shape[0])
-        P = np.zeros((0, p)) if pending is None else self.space.points(pending)
+        P = np.zeros((0, p)) if pending is None else self.space.points(pending, "pending")
         if int(batch) < 1:
             raise InvalidArgument(f"batch: must be >= 1, got {batch}")
         out = self._opt.suggest(Xm, Y, P, int(batch))
@@ -325,7 +325,7 @@ class Optimizer:
                      pending: Sequence[int] = ()) -> Dict[str, Any]:
         """Choose ``batch`` rows of ``pool`` (m, n_parameters) not measured/pending; y holds the measured rows'
         objectives."""
-        P = self.space.points(pool)
+        P = self.space.points(pool, "pool")
         measured = [int(i) for i in measured]
         Y = self._y(y, len(measured))
         return self._opt.suggest_pool(P, measured, Y, int(batch), [int(i) for i in pending])

@@ -17,19 +17,8 @@
 #include "tsunagu/core/error.hpp"
 #include "tsunagu/core/io.hpp"
 
-// After the Eigen-using headers: httplib.h pulls in <resolv.h>, whose `_res` macro breaks Eigen's sources.
-// Debian's cpp-httplib is a compiled library (libcpp-httplib.so) built with these options; every translation unit
-// that includes its header must see the same ones, or the classes' layout differs from the library's (Request has
-// an SSL member under CPPHTTPLIB_OPENSSL_SUPPORT).
-#ifndef CPPHTTPLIB_OPENSSL_SUPPORT
-#define CPPHTTPLIB_OPENSSL_SUPPORT
-#endif
-#ifndef CPPHTTPLIB_ZLIB_SUPPORT
-#define CPPHTTPLIB_ZLIB_SUPPORT
-#endif
-#ifndef CPPHTTPLIB_BROTLI_SUPPORT
-#define CPPHTTPLIB_BROTLI_SUPPORT
-#endif
+// After the Eigen-using headers: httplib.h pulls in <resolv.h>, whose `_res` macro breaks Eigen's sources. The
+// CPPHTTPLIB_* options Debian's libcpp-httplib was compiled with come from pkg-config (src/CMakeLists.txt).
 #include <httplib.h>
 
 namespace tsunagu::campaign {

@@ -258,6 +258,8 @@ struct Store::Impl {
   }
 
   std::vector<Experiment> select_experiments(const char* where_sql, const std::optional<State>& state) const;
+  // One row of kSelectOne/kSelectAll/kSelectState (columns 0..11) as an Experiment without its values.
+  Experiment read_experiment(const Query& q) const;
 };
 
 namespace {
@@ -298,6 +300,23 @@ nlohmann::json row_json(const Eigen::MatrixXd& m, Eigen::Index row) {
 
 }  // namespace
 
+Experiment Store::Impl::read_experiment(const Query& q) const {
+  Experiment e;
+  e.id = q.i64(0);
+  e.proposal_id = q.i64(1);
+  e.attempt = static_cast<int>(q.i64(2));
+  e.state = parse_state(q.text(3));
+  e.adapter = q.text(4);
+  e.ref = q.text(5);
+  e.created = q.real(6);
+  e.started = q.real(7);
+  e.finished = q.real(8);
+  e.error = q.text(9);
+  e.raw = q.text(10);
+  e.point = point_from_json(q.text(11), spec.space.n_parameters(), path);
+  return e;
+}
+
 std::vector<Experiment> Store::Impl::select_experiments(const char* sql, const std::optional<State>& state) const {
   std::vector<Experiment> out;
   std::unordered_map<std::int64_t, std::size_t> index;
@@ -305,19 +324,7 @@ std::vector<Experiment> Store::Impl::select_experiments(const char* sql, const s
     Query q(*this, sql);
     if (state) q.bind(1, state_name(*state));
     while (q.step()) {
-      Experiment e;
-      e.id = q.i64(0);
-      e.proposal_id = q.i64(1);
-      e.attempt = static_cast<int>(q.i64(2));
-      e.state = parse_state(q.text(3));
-      e.adapter = q.text(4);
-      e.ref = q.text(5);
-      e.created = q.real(6);
-      e.started = q.real(7);
-      e.finished = q.real(8);
-      e.error = q.text(9);
-      e.raw = q.text(10);
-      e.point = point_from_json(q.text(11), spec.space.n_parameters(), path);
+      Experiment e = read_experiment(q);
       index[e.id] = out.size();
       out.push_back(std::move(e));
     }
@@ -693,20 +700,7 @@ std::optional<Experiment> Store::experiment(std::int64_t id) const {
     Impl::Query q(*impl_, kSelectOne);
     q.bind(1, id);
     if (!q.step()) return std::nullopt;
-    Experiment x;
-    x.id = q.i64(0);
-    x.proposal_id = q.i64(1);
-    x.attempt = static_cast<int>(q.i64(2));
-    x.state = parse_state(q.text(3));
-    x.adapter = q.text(4);
-    x.ref = q.text(5);
-    x.created = q.real(6);
-    x.started = q.real(7);
-    x.finished = q.real(8);
-    x.error = q.text(9);
-    x.raw = q.text(10);
-    x.point = point_from_json(q.text(11), impl_->spec.space.n_parameters(), impl_->path);
-    e = std::move(x);
+    e = impl_->read_experiment(q);
   }
   Impl::Query q(*impl_, "SELECT objective, value FROM observations WHERE experiment_id = ?1");
   q.bind(1, id);

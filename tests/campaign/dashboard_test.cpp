@@ -15,17 +15,8 @@
 #include "tsunagu/campaign/store.hpp"
 #include "tsunagu/core/error.hpp"
 
-// After the Eigen-using headers (httplib.h pulls in <resolv.h>, whose `_res` macro breaks Eigen), and with the
-// options Debian's libcpp-httplib was compiled with so that the classes' layout matches the library's.
-#ifndef CPPHTTPLIB_OPENSSL_SUPPORT
-#define CPPHTTPLIB_OPENSSL_SUPPORT
-#endif
-#ifndef CPPHTTPLIB_ZLIB_SUPPORT
-#define CPPHTTPLIB_ZLIB_SUPPORT
-#endif
-#ifndef CPPHTTPLIB_BROTLI_SUPPORT
-#define CPPHTTPLIB_BROTLI_SUPPORT
-#endif
+// After the Eigen-using headers (httplib.h pulls in <resolv.h>, whose `_res` macro breaks Eigen); the library's
+// CPPHTTPLIB_* options come with tsunagu::campaign (pkg-config, PUBLIC).
 #include <httplib.h>
 
 namespace tsunagu::campaign {

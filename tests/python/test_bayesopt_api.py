@@ -118,6 +118,8 @@ def test_bad_input_raises_value_errors_naming_the_problem():
         Optimizer(space).suggest(np.array([[np.nan, 1.0]]), [1.0])
     with pytest.raises(ValueError, match="expected shape"):
         Optimizer(space).suggest(np.zeros((3, 2)), [1.0, 2.0])
+    with pytest.raises(ValueError, match="pending: expected 2 columns"):
+        Optimizer(space).suggest(np.zeros((3, 2)), [1.0, 2.0, 3.0], pending=np.zeros((1, 3)))
 
 
 def test_campaign_drives_the_simulated_robot_and_resumes(tmp_path):
