@@ -119,7 +119,7 @@ void write_rows(const std::string& output, const std::vector<std::string>& cols,
 }
 
 struct ModelArgs {
-  std::string acq = "logei", batch_method = "kb", kernel = "matern52";
+  std::string acq = "logei", batch_method = "kb", kernel = "matern52", spread = "auto";
   double xi = 0, kappa = 2;
   int candidates = 1000, restarts = 3;
   std::uint64_t seed = 0;
@@ -133,6 +133,9 @@ void add_model_args(CLI::App* c, ModelArgs& m) {
   c->add_option("--kernel", m.kernel, "GP kernel: rbf | matern32 | matern52 (ARD)")->capture_default_str();
   c->add_option("--xi", m.xi, "EI/PI improvement margin, standardised-y units (>= 0)")->capture_default_str();
   c->add_option("--kappa", m.kappa, "UCB exploration weight, posterior sd units (>= 0)")->capture_default_str();
+  c->add_option("--spread", m.spread,
+                "sd the acquisition sees: latent (f) | measurement (f + noise) | auto (measurement for pools)")
+      ->capture_default_str();
   c->add_option("--restarts", m.restarts, "random restarts of the GP hyperparameter fit")
       ->check(non_negative())
       ->capture_default_str();
@@ -152,6 +155,7 @@ bo::OptimizerOptions optimizer_options(const ModelArgs& m) {
   o.gp.restarts = m.restarts;
   o.xi = m.xi;
   o.kappa = m.kappa;
+  o.spread = bo::parse_spread(m.spread);
   o.candidates = m.candidates;
   o.seed = m.seed;
   o.threads = m.threads;
@@ -255,6 +259,7 @@ void run_pool_cmd(const PoolArgs& a) {
                    {"kernel", a.m.kernel},
                    {"xi", a.m.xi},
                    {"kappa", a.m.kappa},
+                   {"spread", a.m.spread},
                    {"restarts", a.m.restarts},
                    {"seed", a.m.seed},
                    {"threads", a.m.threads}};

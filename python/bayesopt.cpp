@@ -181,6 +181,9 @@ void bind_bayesopt(py::module_& m) {
           "acquisition", [](const OptimizerOptions& o) { return acquisition_name(o.acquisition); },
           [](OptimizerOptions& o, const std::string& s) { o.acquisition = parse_acquisition(s); })
       .def_property(
+          "spread", [](const OptimizerOptions& o) { return spread_name(o.spread); },
+          [](OptimizerOptions& o, const std::string& s) { o.spread = parse_spread(s); })
+      .def_property(
           "batch_method", [](const OptimizerOptions& o) { return batch_method_name(o.batch_method); },
           [](OptimizerOptions& o, const std::string& s) { o.batch_method = parse_batch_method(s); })
       .def_readwrite("xi", &OptimizerOptions::xi)

@@ -38,6 +38,25 @@ BatchMethod parse_batch_method(const std::string& name) {
   throw InvalidArgument("batch method: unknown '" + name + "' (kb, lp, ts)");
 }
 
+Spread parse_spread(const std::string& name) {
+  if (name == "auto") return Spread::Auto;
+  if (name == "latent") return Spread::Latent;
+  if (name == "measurement") return Spread::Measurement;
+  throw InvalidArgument("spread: unknown '" + name + "' (auto, latent, measurement)");
+}
+
+std::string spread_name(Spread s) {
+  switch (s) {
+    case Spread::Auto:
+      return "auto";
+    case Spread::Latent:
+      return "latent";
+    case Spread::Measurement:
+      return "measurement";
+  }
+  return "?";
+}
+
 std::string batch_method_name(BatchMethod m) {
   switch (m) {
     case BatchMethod::KrigingBeliever:
@@ -106,13 +125,14 @@ struct Posterior {
   VectorXd mu, sd;  // model's original units (maximisation convention)
 };
 
-Posterior posterior(const GaussianProcess& gp, const MatrixXd& E) {
+// measurement: the sd of y = f + noise instead of f (Spread::Measurement).
+Posterior posterior(const GaussianProcess& gp, const MatrixXd& E, bool measurement = false) {
   Posterior p;
   p.mu.resize(E.rows());
   p.sd.resize(E.rows());
   for (Index b = 0; b < E.rows(); b += kChunk) {
     const Index len = std::min(kChunk, E.rows() - b);
-    const auto pr = gp.predict(E.middleRows(b, len));
+    const auto pr = gp.predict(E.middleRows(b, len), measurement);
     p.mu.segment(b, len) = pr.mean;
     p.sd.segment(b, len) = pr.variance.cwiseMax(0.0).cwiseSqrt();
   }
@@ -136,6 +156,8 @@ struct Scorer {
   std::vector<Penalty> pen;
   double L = 0, M = 0;
   bool shift_ucb = false;
+  bool measurement = false;  // score the spread of a new measurement (Spread::Measurement)
+  double noise_var = 0;      // fitted noise variance, y units (added to the variance when measurement)
   double floor = 0, scale = 1;  // UCB floor (shift) and y scale (objective scaling for L-BFGS)
 
   bool log_domain() const { return acq != Acquisition::UCB || shift_ucb; }
@@ -235,6 +257,7 @@ struct Scorer {
     double m = 0, v = 0;
     VectorXd dm, dv;
     gp->predict_with_gradient(x, m, v, dm, dv);
+    if (measurement) v = std::max(v, 0.0) + noise_var;
     const double sigma = std::sqrt(std::max(v, 0.0));
     double a = 0, b = 0;
     double s = base(m, sigma, a, b);
@@ -475,6 +498,8 @@ class Engine {
     }
   }
 
+  bool measurement() const { return o_.spread == Spread::Measurement || (o_.spread == Spread::Auto && pool_); }
+
   double p_feasible(const VectorXd& enc) const { return f_.feas ? f_.feas->probability(enc.transpose())(0) : 1.0; }
 
   // ---- single objective, closed-form acquisition (+ batches by KB / LP / Thompson)
@@ -486,6 +511,8 @@ class Engine {
     s.best = y_seen.maxCoeff();
     s.xi = o_.xi * gp.y_scale();
     s.kappa = o_.kappa;
+    s.measurement = measurement();
+    s.noise_var = gp.hyperparameters().noise_variance * gp.y_scale() * gp.y_scale();
     s.scale = gp.y_scale() > 0 ? gp.y_scale() : 1.0;
     s.feas = f_.feas ? &*f_.feas : nullptr;
     if (s.acq == Acquisition::NoisyEI) {
@@ -545,7 +572,8 @@ class Engine {
     const VectorXd& mu = pool_mean(f_.gps[0], c.E);
     if (mu.size() != c.E.rows()) return best;
     const VectorXd& lp = candidate_log_feasibility(c);
-    const double sd_prior = std::sqrt(sc.gp->hyperparameters().signal_variance) * sc.gp->y_scale();
+    const auto& hp = sc.gp->hyperparameters();
+    const double sd_prior = std::sqrt(hp.signal_variance + (sc.measurement ? hp.noise_variance : 0.0)) * sc.gp->y_scale();
     const double delta = 1e-6 * sc.scale;  // covers round-off between this mean and the GP's own
     const Index m = c.E.rows();
     const double nei_min = sc.nei_best.empty() ? 0.0 : *std::min_element(sc.nei_best.begin(), sc.nei_best.end());
@@ -580,7 +608,7 @@ class Engine {
                 by_bound);
       MatrixXd Es(static_cast<Index>(next - done), c.E.cols());
       for (std::size_t a = done; a < next; ++a) Es.row(static_cast<Index>(a - done)) = c.E.row(idx[a]);
-      const Posterior post = posterior(*sc.gp, Es);
+      const Posterior post = posterior(*sc.gp, Es, sc.measurement);
       VectorXd lps;
       if (lp.size()) {
         lps.resize(Es.rows());
@@ -610,7 +638,7 @@ class Engine {
       Choice ch = maximise_pool_pruned(sc, c, taken);
       if (ch.row >= 0) return ch;
     }
-    const Posterior post = posterior(*sc.gp, c.E);
+    const Posterior post = posterior(*sc.gp, c.E, sc.measurement);
     if (sc.acq == Acquisition::UCB && sc.shift_ucb) {
       double lo = kInf;
       for (Index i = 0; i < c.E.rows(); ++i)
@@ -638,7 +666,7 @@ class Engine {
     for (std::size_t t = 0; t < ends.size(); ++t)
       N.row(static_cast<Index>(t)) = space_.decode(ends[t].transpose()).row(0);
     const MatrixXd E = space_.encode(N);
-    const VectorXd sr = sc.scores(E, posterior(*sc.gp, E), log_feasibility(sc.feas, E), 1);
+    const VectorXd sr = sc.scores(E, posterior(*sc.gp, E, sc.measurement), log_feasibility(sc.feas, E), 1);
     for (Index t = 0; t < E.rows(); ++t) {
       const VectorXd x = N.row(t).transpose();
       if (!(sr(t) > best.score) || !space_.feasible(x) || taken.has(x)) continue;
@@ -749,7 +777,7 @@ class Engine {
                      const MatrixXd& eps, const Candidates& c, const Taken& taken, const VectorXd& lp) {
     const auto k = static_cast<Index>(gps.size());
     std::vector<Posterior> post;
-    for (const auto& gp : gps) post.push_back(posterior(gp, c.E));
+    for (const auto& gp : gps) post.push_back(posterior(gp, c.E, measurement()));
     const auto fi = pareto_front(front_pts);
     MatrixXd F(static_cast<Index>(fi.size()), k);
     for (std::size_t i = 0; i < fi.size(); ++i) F.row(static_cast<Index>(i)) = front_pts.row(static_cast<Index>(fi[i]));

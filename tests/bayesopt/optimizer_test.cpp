@@ -456,7 +456,7 @@ TEST(Optimizer, PoolSuggestionIsTheBruteForceArgmaxOverUnmeasuredRows) {
   g.seed = o.seed;
   GaussianProcess gp(g);
   gp.fit(E, -Y.col(0));
-  const auto p = gp.predict(Ep);
+  const auto p = gp.predict(Ep, true);  // pools: the spread of a new measurement (Spread::Auto)
   const double best = -Y.minCoeff();
   double top = -1;
   std::size_t arg = 0;
@@ -472,6 +472,67 @@ TEST(Optimizer, PoolSuggestionIsTheBruteForceArgmaxOverUnmeasuredRows) {
   EXPECT_NEAR(s1.acquisition(0), top, 1e-9 * top);
   EXPECT_THROW(opt.suggest_pool(pool, measured, Y, static_cast<int>(pool.rows())), InvalidArgument);
   EXPECT_THROW(opt.suggest_pool(pool, {1, 1}, MatrixXd::Ones(2, 1), 1), InvalidArgument);
+}
+
+TEST(Optimizer, PoolAcquisitionSeesTheMeasurementSpreadByDefaultAndTheLatentOneOnRequest) {
+  // Noisy observations on a 1-D pool, so the fitted noise variance is material. Truth: log EI over every row from
+  // an independently refitted surrogate with sd = sqrt(latent variance [+ noise variance]); Auto must equal
+  // Measurement for pools, and continuous suggestions must keep the latent spread under Auto.
+  MatrixXd pool(201, 1);
+  for (int i = 0; i < 201; ++i) pool(i, 0) = 10.0 * i / 200;
+  Space sp = Space::from_columns(pool, {"x"});
+  sp.objectives = {{"y", Direction::Maximize, ""}};
+  std::vector<std::size_t> measured;
+  MatrixXd Y(40, 1);
+  for (int a = 0; a < 40; ++a) {
+    measured.push_back(static_cast<std::size_t>(a * 5 + 1));
+    Y(a, 0) = f1(pool(a * 5 + 1, 0)) + 0.3 * std::sin(17.0 * a);  // deterministic "noise", sd ~0.2
+  }
+  const MatrixXd Ep = sp.encode(pool);
+  MatrixXd E(40, 1);
+  for (int a = 0; a < 40; ++a) E.row(a) = Ep.row(static_cast<Eigen::Index>(measured[static_cast<std::size_t>(a)]));
+  const std::set<std::size_t> taken(measured.begin(), measured.end());
+  std::vector<std::size_t> chosen;
+  std::vector<double> values;
+  for (auto spread : {Spread::Auto, Spread::Measurement, Spread::Latent}) {
+    OptimizerOptions o;
+    o.spread = spread;
+    const auto s = Optimizer(sp, o).suggest_pool(pool, measured, Y, 1);
+    GpOptions g = o.gp;
+    g.normalize_x = false;
+    g.seed = o.seed;
+    GaussianProcess gp(g);
+    gp.fit(E, Y.col(0));
+    ASSERT_GT(gp.hyperparameters().noise_variance, 1e-3) << "the test needs a material noise variance";
+    const auto p = gp.predict(Ep, spread != Spread::Latent);
+    double top = -1e300;
+    std::size_t arg = 0;
+    for (Eigen::Index i = 0; i < Ep.rows(); ++i) {
+      if (taken.count(static_cast<std::size_t>(i))) continue;
+      const double v = log_expected_improvement(p.mean(i), std::sqrt(p.variance(i)), Y.maxCoeff());
+      if (v > top) {
+        top = v;
+        arg = static_cast<std::size_t>(i);
+      }
+    }
+    EXPECT_EQ(s.indices[0], arg) << spread_name(spread);
+    EXPECT_NEAR(s.acquisition(0), top, 1e-9 * std::max(1.0, std::abs(top))) << spread_name(spread);
+    chosen.push_back(s.indices[0]);
+    values.push_back(s.acquisition(0));
+  }
+  EXPECT_EQ(chosen[0], chosen[1]);
+  EXPECT_GT(values[1], values[2] + 0.01);  // the wider spread raises log EI: the option is in effect
+  // continuous: Auto is Latent
+  Observations d;
+  d.X = pool(Eigen::seq(1, 196, 5), Eigen::all);
+  d.Y = Y;
+  OptimizerOptions oa, ol;
+  ol.spread = Spread::Latent;
+  const auto sa = Optimizer(sp, oa).suggest(d, 1), sl = Optimizer(sp, ol).suggest(d, 1);
+  EXPECT_EQ(sa.points(0, 0), sl.points(0, 0));
+  EXPECT_EQ(sa.acquisition(0), sl.acquisition(0));
+  EXPECT_THROW(parse_spread("noisy"), InvalidArgument);
+  EXPECT_EQ(parse_spread(spread_name(Spread::Measurement)), Spread::Measurement);
 }
 
 TEST(Optimizer, LargePoolSearchedByBoundsFindsTheBruteForceArgmaxForEiPiUcbAndKbBatches) {
@@ -505,7 +566,7 @@ TEST(Optimizer, LargePoolSearchedByBoundsFindsTheBruteForceArgmaxForEiPiUcbAndKb
     std::set<std::size_t> taken(measured.begin(), measured.end());
     double best = -Y.minCoeff();
     for (std::size_t q = 0; q < s.indices.size(); ++q) {
-      const auto p = gp.predict(Ep);
+      const auto p = gp.predict(Ep, true);  // pools: the spread of a new measurement (Spread::Auto)
       double top = -1e300;
       std::size_t arg = 0;
       for (Eigen::Index i = 0; i < Ep.rows(); ++i) {

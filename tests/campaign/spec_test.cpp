@@ -87,6 +87,7 @@ TEST(CampaignSpec, AllTablesParsedIntoTheirFields) {
 acquisition = "ucb"
 kernel = "rbf"
 batch_method = "lp"
+spread = "measurement"
 kappa = 3.5
 xi = 0.01
 
@@ -114,6 +115,7 @@ seed = 99
   EXPECT_EQ(s.optimizer.acquisition, bayesopt::Acquisition::UCB);
   EXPECT_EQ(s.optimizer.gp.kernel, bayesopt::KernelType::RBF);
   EXPECT_EQ(s.optimizer.batch_method, bayesopt::BatchMethod::LocalPenalization);
+  EXPECT_EQ(s.optimizer.spread, bayesopt::Spread::Measurement);
   EXPECT_DOUBLE_EQ(s.optimizer.kappa, 3.5);
   EXPECT_DOUBLE_EQ(s.optimizer.xi, 0.01);
   EXPECT_EQ(s.stop.budget, 12);
@@ -225,7 +227,7 @@ TEST(CampaignSpec, OutOfRangeValuesAreRefusedNamingTheKey) {
 
 TEST(CampaignSpec, UnknownOptimizerNamesAreRefusedNamingTheKeyAndValue) {
   for (const auto& [key, value] : std::vector<std::pair<std::string, std::string>>{
-           {"acquisition", "best"}, {"kernel", "matern12"}, {"batch_method", "greedy"}}) {
+           {"acquisition", "best"}, {"kernel", "matern12"}, {"batch_method", "greedy"}, {"spread", "noisy"}}) {
     const auto m = parse_error(spec("[optimizer]\n" + key + " = \"" + value + "\"\n"));
     EXPECT_NE(m.find("optimizer." + key), std::string::npos) << m;
     EXPECT_NE(m.find(value), std::string::npos) << m;

@@ -114,6 +114,8 @@ def test_bad_input_raises_value_errors_naming_the_problem():
         Space(parameters=[{"name": "x", "lo": 0, "high": 1}])
     with pytest.raises(ValueError, match="acquisition"):
         Optimizer(space, acquisition="best")
+    with pytest.raises(ValueError, match="spread: unknown 'noisy'"):
+        Optimizer(space, spread="noisy")
     with pytest.raises(ValueError, match="non-finite"):
         Optimizer(space).suggest(np.array([[np.nan, 1.0]]), [1.0])
     with pytest.raises(ValueError, match="expected shape"):

@@ -201,6 +201,7 @@ def test_pool_trace_contract(cli, tmp_path):
     assert np.allclose(t["values"], y[order])
     assert np.allclose(t["best_so_far"], np.maximum.accumulate(y[order]))
     assert t["settings"]["initial"] == 4 and t["settings"]["batch"] == 2 and t["settings"]["seed"] == 7
+    assert t["settings"]["spread"] == "auto"
     assert len(t["timings"]["iteration_seconds"]) == 5
     # the initial rows come first: a run without iterations measures exactly them; same seed, same trace
     init = tmp_path / "init.json"
@@ -239,6 +240,8 @@ def test_bad_input_exits_with_one_line_naming_the_problem(cli, files):
     assert res.returncode == 2 and "foo" in one_error_line(res)
     res = run(cli, *base, "--batch-method", "qei")
     assert res.returncode == 2 and "qei" in one_error_line(res)
+    res = run(cli, *base, "--spread", "noisy")
+    assert res.returncode == 2 and "spread" in one_error_line(res) and "noisy" in one_error_line(res)
     res = run(cli, *base, "--kappa", -1)
     assert res.returncode == 2 and "kappa" in one_error_line(res)
 

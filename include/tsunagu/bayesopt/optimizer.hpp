@@ -40,10 +40,19 @@ enum class BatchMethod { KrigingBeliever, LocalPenalization, Thompson };
 BatchMethod parse_batch_method(const std::string& name);  ///< kb|lp|ts
 std::string batch_method_name(BatchMethod m);
 
+/// Which spread the acquisition sees. Latent: the posterior sd of f(x). Measurement: the sd of a new measurement
+/// y = f(x) + noise (latent variance plus the fitted noise variance). Auto: Measurement for pools, where the goal
+/// is the measured value of a row and each row is measured once (noisy rows can still be the measured best), Latent
+/// for continuous spaces, where a good x can be measured again. Reported mean/sd are always those of f.
+enum class Spread { Auto, Latent, Measurement };
+Spread parse_spread(const std::string& name);  ///< auto|latent|measurement
+std::string spread_name(Spread s);
+
 struct OptimizerOptions {
   Acquisition acquisition = Acquisition::LogEI;
   double xi = 0.0;            ///< EI/PI improvement margin, standardised-y units; >= 0
   double kappa = 2.0;         ///< UCB exploration weight (sd units); >= 0
+  Spread spread = Spread::Auto;  ///< sd seen by EI/logEI/PI/UCB/NEI (see Spread)
   BatchMethod batch_method = BatchMethod::KrigingBeliever;  ///< ignored for acquisition TS (always Thompson)
   GpOptions gp;               ///< surrogate settings (kernel, ARD, noise, restarts, ...)
   int candidates = 1000;      ///< random points evaluated before local refinement (continuous spaces); >= 1
