@@ -68,6 +68,7 @@ void run_run(const RunArgs& a) {
   AdapterOptions ao;
   ao.timeout_s = store.spec().retry.timeout_s;
   ao.poll_interval_s = store.spec().retry.poll_interval_s;
+  ao.database = a.db;
   auto adapter = make_adapter(a.adapter, ao);
   RunOptions ro;
   ro.max_experiments = a.max_experiments;

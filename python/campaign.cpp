@@ -58,6 +58,7 @@ void bind_campaign(py::module_& m) {
             AdapterOptions ao;
             ao.timeout_s = timeout > 0 ? timeout : s.spec().retry.timeout_s;
             ao.poll_interval_s = poll_interval > 0 ? poll_interval : s.spec().retry.poll_interval_s;
+            ao.database = s.path().string();
             auto a = make_adapter(adapter, ao);
             RunOptions ro;
             ro.max_experiments = max_experiments;

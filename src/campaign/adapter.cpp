@@ -579,7 +579,18 @@ Outcome http_outcome(const httplib::Result& res, const std::string& what, const 
   return parse_reply(body, objectives);
 }
 
-void print_block(const ExperimentRequest& request) {
+// A word the shell passes through unchanged: as it is when it has only safe characters, else in single quotes.
+std::string shell_word(const std::string& s) {
+  if (!s.empty() && s.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./:=@%+-") ==
+                        std::string::npos)
+    return s;
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+void print_block(const ExperimentRequest& request, const std::string& database) {
+  const std::string db = database.empty() ? "CAMPAIGN.sqlite" : shell_word(database);
   std::ostringstream os;
   const std::string rule(64, '=');
   os << "\n" << rule << "\n";
@@ -604,10 +615,10 @@ void print_block(const ExperimentRequest& request) {
   os << "\n\nRecord the result with:\n";
   if (request.objectives.size() <= 1) {
     const std::string v = request.objectives.empty() ? "V" : request.objectives[0];
-    os << "  tsunagu campaign record --db CAMPAIGN.sqlite --experiment " << request.experiment << " --value <"
+    os << "  tsunagu campaign record --db " << db << " --experiment " << request.experiment << " --value <"
        << v << ">\n";
   } else {
-    os << "  tsunagu campaign record --db CAMPAIGN.sqlite --experiment " << request.experiment;
+    os << "  tsunagu campaign record --db " << db << " --experiment " << request.experiment;
     for (const auto& name : request.objectives) os << " --value " << name << "=<V>";
     os << "\n";
   }
@@ -769,7 +780,7 @@ Outcome HttpAdapter::poll(const std::string& ref, const std::vector<std::string>
 // ---------------------------------------------------------------------------------------------------------------
 
 Outcome ManualAdapter::start(const ExperimentRequest& request) {
-  print_block(request);
+  print_block(request, options_.database);
   Outcome o;
   o.kind = Outcome::Kind::Running;
   o.ref = std::to_string(request.experiment);
@@ -800,7 +811,7 @@ std::unique_ptr<Adapter> make_adapter(const std::string& spec, const AdapterOpti
     if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) url = "http://" + url;
     return std::make_unique<HttpAdapter>(url, options);
   }
-  if (spec == "manual") return std::make_unique<ManualAdapter>();
+  if (spec == "manual") return std::make_unique<ManualAdapter>(options);
   throw InvalidArgument("adapter: unknown adapter '" + spec + "' (" + forms + ")");
 }
 

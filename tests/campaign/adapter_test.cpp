@@ -628,6 +628,22 @@ TEST(ManualAdapter, PrintsConditionsAndTheRecordCommandAndStaysRunning) {
   EXPECT_TRUE(adapter.can_poll());
 }
 
+TEST(ManualAdapter, RecordCommandNamesTheDatabaseAsOneShellWord) {
+  // The printed command is meant to be pasted into a shell: a path with a space and a quote is single-quoted with
+  // the POSIX '\'' escape; a plain path is printed as it is.
+  AdapterOptions o;
+  o.database = "/data/my lab's.sqlite";
+  ::testing::internal::CaptureStdout();
+  ManualAdapter(o).start(make_request(3));
+  std::string text = ::testing::internal::GetCapturedStdout();
+  EXPECT_TRUE(contains(text, "record --db '/data/my lab'\\''s.sqlite' --experiment 3")) << text;
+  o.database = "runs/lab-1.sqlite";
+  ::testing::internal::CaptureStdout();
+  make_adapter("manual", o)->start(make_request(4));
+  text = ::testing::internal::GetCapturedStdout();
+  EXPECT_TRUE(contains(text, "record --db runs/lab-1.sqlite --experiment 4")) << text;
+}
+
 TEST(MakeAdapter, EveryDocumentedFormAndTheErrors) {
   EXPECT_EQ(make_adapter("command:python3 robot.py --seed 1")->name(), "command");
   EXPECT_EQ(make_adapter("http://127.0.0.1:8000")->name(), "http");

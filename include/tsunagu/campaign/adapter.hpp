@@ -58,6 +58,7 @@ class Adapter {
 struct AdapterOptions {
   double timeout_s = 600;        ///< per attempt (command: kill after; HTTP: request timeout and overall wait)
   double poll_interval_s = 1.0;  ///< HTTP polling period
+  std::string database;          ///< manual: the campaign database named in the printed `record` command
 };
 
 /// Runs CMD through /bin/sh -c per experiment: request on stdin, reply on stdout; stderr is kept (last 4 kB) for
@@ -93,10 +94,14 @@ class HttpAdapter final : public Adapter {
 /// `campaign record` (Store::record_result). poll() always answers Running.
 class ManualAdapter final : public Adapter {
  public:
+  explicit ManualAdapter(AdapterOptions options = {}) : options_(std::move(options)) {}
   std::string name() const override { return "manual"; }
   Outcome start(const ExperimentRequest& request) override;
   Outcome poll(const std::string& ref, const std::vector<std::string>& objectives) override;
   bool can_poll() const override { return true; }
+
+ private:
+  AdapterOptions options_;
 };
 
 /// "command:CMD" | "http://host:port[/prefix]" | "http:URL" | "manual" -> adapter. InvalidArgument otherwise.
