@@ -119,7 +119,7 @@ void write_rows(const std::string& output, const std::vector<std::string>& cols,
 }
 
 struct ModelArgs {
-  std::string acq = "logei", batch_method = "kb", kernel = "matern52", spread = "auto";
+  std::string acq = "logei", batch_method = "kb", kernel = "matern52", spread = "auto", y_transform = "none";
   double xi = 0, kappa = 2;
   int candidates = 1000, restarts = 3;
   std::uint64_t seed = 0;
@@ -135,6 +135,9 @@ void add_model_args(CLI::App* c, ModelArgs& m) {
   c->add_option("--kappa", m.kappa, "UCB exploration weight, posterior sd units (>= 0)")->capture_default_str();
   c->add_option("--spread", m.spread,
                 "sd the acquisition sees: latent (f) | measurement (f + noise) | auto (measurement for pools)")
+      ->capture_default_str();
+  c->add_option("--y-transform", m.y_transform,
+                "objective warping before the GP fit: none | power (Yeo-Johnson, lambda by maximum likelihood)")
       ->capture_default_str();
   c->add_option("--restarts", m.restarts, "random restarts of the GP hyperparameter fit")
       ->check(non_negative())
@@ -156,6 +159,7 @@ bo::OptimizerOptions optimizer_options(const ModelArgs& m) {
   o.xi = m.xi;
   o.kappa = m.kappa;
   o.spread = bo::parse_spread(m.spread);
+  o.y_transform = bo::parse_y_transform(m.y_transform);
   o.candidates = m.candidates;
   o.seed = m.seed;
   o.threads = m.threads;
@@ -260,6 +264,7 @@ void run_pool_cmd(const PoolArgs& a) {
                    {"xi", a.m.xi},
                    {"kappa", a.m.kappa},
                    {"spread", a.m.spread},
+                   {"y_transform", a.m.y_transform},
                    {"restarts", a.m.restarts},
                    {"seed", a.m.seed},
                    {"threads", a.m.threads}};

@@ -184,6 +184,9 @@ void bind_bayesopt(py::module_& m) {
           "spread", [](const OptimizerOptions& o) { return spread_name(o.spread); },
           [](OptimizerOptions& o, const std::string& s) { o.spread = parse_spread(s); })
       .def_property(
+          "y_transform", [](const OptimizerOptions& o) { return y_transform_name(o.y_transform); },
+          [](OptimizerOptions& o, const std::string& s) { o.y_transform = parse_y_transform(s); })
+      .def_property(
           "batch_method", [](const OptimizerOptions& o) { return batch_method_name(o.batch_method); },
           [](OptimizerOptions& o, const std::string& s) { o.batch_method = parse_batch_method(s); })
       .def_readwrite("xi", &OptimizerOptions::xi)

@@ -251,6 +251,8 @@ class Optimizer:
     kappa, xi : UCB weight, EI/PI margin
     spread : sd the acquisition sees: "latent" (of f), "measurement" (of a new measurement, f + noise) or
         "auto" (default: measurement for :meth:`suggest_pool`, latent for :meth:`suggest`)
+    y_transform : "none" (default) | "power": Yeo-Johnson warping of each objective before the GP fit (lambda by
+        maximum likelihood); reported means become back-transformed medians
     candidates, starts : random candidates and L-BFGS-B refinements of the acquisition
     reference_point : multi-objective hypervolume reference (natural units), default automatic
     seed, threads
@@ -259,7 +261,7 @@ class Optimizer:
     def __init__(self, space: Space, *, acquisition: str = "logei", batch_method: str = "kb",
                  kernel: str = "matern52", ard: bool = True, noise: Optional[float] = None, prior: Optional[str] = None,
                  restarts: int = 3, kappa: float = 2.0, xi: float = 0.0, spread: str = "auto",
-                 candidates: int = 1000, starts: int = 5,
+                 y_transform: str = "none", candidates: int = 1000, starts: int = 5,
                  rff_features: int = 1000, reference_point: Optional[Sequence[float]] = None,
                  feasibility_model: bool = True, seed: int = 0, threads: int = 0):
         if not isinstance(space, Space):
@@ -268,6 +270,7 @@ class Optimizer:
         o.acquisition = acquisition
         o.batch_method = batch_method
         o.spread = spread
+        o.y_transform = y_transform
         g = o.gp
         g.kernel = kernel
         g.ard = bool(ard)
@@ -337,12 +340,14 @@ class Optimizer:
 
 def run_pool(csv, objective: str, *, parameters: Sequence[str] = (), initial: int = 5, iterations: int = 50,
              batch: int = 1, minimize: bool = False, acquisition: str = "logei", kernel: str = "matern52",
-             spread: str = "auto", seed: int = 0, threads: int = 0) -> Dict[str, Any]:
+             spread: str = "auto", y_transform: str = "none", seed: int = 0,
+             threads: int = 0) -> Dict[str, Any]:
     """Pool-based benchmark run on a CSV table (duplicate parameter rows averaged). Returns ``order`` (0-based data
     rows of the file, initial random rows first), ``best_so_far``, ``values`` and per-iteration ``seconds``."""
     o = _bo.OptimizerOptions()
     o.acquisition = acquisition
     o.spread = spread
+    o.y_transform = y_transform
     g = o.gp
     g.kernel = kernel
     g.seed = int(seed)

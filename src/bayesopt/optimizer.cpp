@@ -331,8 +331,9 @@ struct Fitted {
   std::vector<GaussianProcess> gps;  // per objective, on observed data only (used for reported mean/sd)
   std::vector<double> sign;          // +1 maximise, -1 minimise
   std::vector<bool> log_y;           // objective modelled as log(y)
+  std::vector<std::optional<PowerTransform>> warp;  // per objective: output warping of the model space values
   MatrixXd E_ok;                     // (n_ok, dim) encoded successful observations
-  MatrixXd Y_ok;                     // (n_ok, k) model space: sign * y or sign * log(y)
+  MatrixXd Y_ok;                     // (n_ok, k) model space: sign * y or sign * log(y), then warped (if set)
   std::optional<GpClassifier> feas;
   std::size_t n_failed = 0;
 };
@@ -365,7 +366,15 @@ Fitted fit_models(const Space& space, const OptimizerOptions& o, const MatrixXd&
     }
     f.Y_ok.col(j) *= s;
   }
+  f.warp.assign(static_cast<std::size_t>(k), std::nullopt);
   if (f.E_ok.rows() < 2) return f;
+  if (o.y_transform == YTransform::Power) {
+    for (Index j = 0; j < k; ++j) {
+      const PowerTransform w = PowerTransform::fit(f.Y_ok.col(j));
+      for (Index i = 0; i < f.Y_ok.rows(); ++i) f.Y_ok(i, j) = w.forward(f.Y_ok(i, j));
+      f.warp[static_cast<std::size_t>(j)] = w;
+    }
+  }
   GpOptions g = o.gp;
   // The encoding already maps the search box onto [0, 1]^dim, which is what the lengthscale bounds and priors
   // assume; rescaling again by the data's min/max would stretch a cluster of early observations over the box.
@@ -486,7 +495,14 @@ class Engine {
   void report(const VectorXd& enc, MatrixXd& mean, MatrixXd& sd, Index q) const {
     for (std::size_t k = 0; k < f_.gps.size(); ++k) {
       const auto p = f_.gps[k].predict(enc.transpose());
-      const double m = f_.sign[k] * p.mean(0), v = std::max(p.variance(0), 0.0);
+      double mw = p.mean(0), vw = std::max(p.variance(0), 0.0);
+      if (const auto& w = f_.warp[k]) {
+        // back to the signed (log) scale: the median maps through the inverse; the sd by the delta method
+        const double d = w->inverse_derivative(mw);
+        vw = d * d * vw;
+        mw = w->inverse(mw);
+      }
+      const double m = f_.sign[k] * mw, v = vw;
       if (f_.log_y[k]) {
         // log y ~ N(m, v): the log-normal moments of y
         mean(q, static_cast<Index>(k)) = std::exp(m + 0.5 * v);
@@ -849,6 +865,7 @@ class Engine {
                                   " is modelled on a log scale, so its reference must be > 0 (got " +
                                   std::to_string(r) + ")");
           ref(static_cast<Index>(k)) = f_.sign[k] * (f_.log_y[k] ? std::log(r) : r);
+          if (f_.warp[k]) ref(static_cast<Index>(k)) = f_.warp[k]->forward(ref(static_cast<Index>(k)));
         }
       } else {
         const auto fi = pareto_front(f_.Y_ok);

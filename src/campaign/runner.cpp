@@ -172,6 +172,7 @@ std::vector<std::int64_t> propose(Store& store) {
   snapshot["kernel"] = bayesopt::kernel_name(opts.gp.kernel);
   snapshot["batch_method"] = bayesopt::batch_method_name(opts.batch_method);
   snapshot["spread"] = bayesopt::spread_name(opts.spread);
+  snapshot["y_transform"] = bayesopt::y_transform_name(opts.y_transform);
   snapshot["n_observations"] = obs.X.rows();
   snapshot["n_pending"] = obs.pending.rows();
   snapshot["seed"] = opts.seed;

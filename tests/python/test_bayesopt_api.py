@@ -116,6 +116,8 @@ def test_bad_input_raises_value_errors_naming_the_problem():
         Optimizer(space, acquisition="best")
     with pytest.raises(ValueError, match="spread: unknown 'noisy'"):
         Optimizer(space, spread="noisy")
+    with pytest.raises(ValueError, match="y transform: unknown 'boxcox'"):
+        Optimizer(space, y_transform="boxcox")
     with pytest.raises(ValueError, match="non-finite"):
         Optimizer(space).suggest(np.array([[np.nan, 1.0]]), [1.0])
     with pytest.raises(ValueError, match="expected shape"):

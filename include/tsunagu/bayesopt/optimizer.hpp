@@ -33,6 +33,7 @@
 #include "tsunagu/bayesopt/acquisition.hpp"
 #include "tsunagu/bayesopt/gp.hpp"
 #include "tsunagu/bayesopt/space.hpp"
+#include "tsunagu/bayesopt/transform.hpp"
 
 namespace tsunagu::bayesopt {
 
@@ -53,6 +54,10 @@ struct OptimizerOptions {
   double xi = 0.0;            ///< EI/PI improvement margin, standardised-y units; >= 0
   double kappa = 2.0;         ///< UCB exploration weight (sd units); >= 0
   Spread spread = Spread::Auto;  ///< sd seen by EI/logEI/PI/UCB/NEI (see Spread)
+  /// Power: each objective's GP is fitted to a Yeo-Johnson transform of its (direction-signed, optionally log)
+  /// values with lambda by maximum likelihood at every suggestion (transform.hpp); reported means are then the
+  /// back-transformed posterior medians and sds delta-method approximations. None: the values as they are.
+  YTransform y_transform = YTransform::None;
   BatchMethod batch_method = BatchMethod::KrigingBeliever;  ///< ignored for acquisition TS (always Thompson)
   GpOptions gp;               ///< surrogate settings (kernel, ARD, noise, restarts, ...)
   int candidates = 1000;      ///< random points evaluated before local refinement (continuous spaces); >= 1
