@@ -24,5 +24,6 @@ void register_sparse(CLI::App& app);
 void register_spectra(CLI::App& app);
 void register_bo(CLI::App& app);
 void register_campaign(CLI::App& app);
+void register_structure(CLI::App& app);
 
 }  // namespace tsunagu::cli

@@ -8,4 +8,5 @@ void bind_sparse(pybind11::module_& m);
 void bind_spectra(pybind11::module_& m);
 void bind_bayesopt(pybind11::module_& m);
 void bind_campaign(pybind11::module_& m);
+void bind_structure(pybind11::module_& m);
 }  // namespace tsunagu::python

@@ -58,4 +58,6 @@ PYBIND11_MODULE(_tsunagu, m) {
   tsunagu::python::bind_bayesopt(bayesopt);
   auto campaign = m.def_submodule("campaign", "autonomous experiment campaigns");
   tsunagu::python::bind_campaign(campaign);
+  auto structure = m.def_submodule("structure", "crystal structures (CIF, POSCAR, JSON, XYZ) and spglib symmetry");
+  tsunagu::python::bind_structure(structure);
 }

@@ -23,6 +23,7 @@ if [ "${SKIP_APT:-0}" != "1" ]; then
     build-essential cmake ninja-build pkg-config \
     libeigen3-dev libhdf5-dev nlohmann-json3-dev libcli11-dev libcerf-dev libpng-dev libopenmpi-dev openmpi-bin \
     libsqlite3-dev libtomlplusplus-dev liblbfgspp-dev libcpp-httplib-dev libjs-chart.js chromium chromium-driver \
+    libsymspg-dev \
     libgtest-dev libgmock-dev libbenchmark-dev \
     python3 python3-dev python3-venv python3-pip \
     r-base-core r-cran-glmnet librsvg2-bin >/dev/null
@@ -33,7 +34,7 @@ if [ ! -x .venv/bin/python ]; then python3 -m venv .venv; fi
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q "numpy>=1.23" "scikit-learn>=1.2" "pytest>=7" "pandas>=1.5" "scikit-build-core>=0.8" "pybind11>=2.11" \
   "scipy>=1.10" "lmfit>=1.2" "h5py>=3.8" \
-  "selenium>=4.10" "physbo>=2.0" "scikit-optimize>=0.10"
+  "selenium>=4.10" "physbo>=2.0" "scikit-optimize>=0.10" "ase>=3.22" "spglib>=2.0"
 
 echo "== C++ build (Release) and install to $PREFIX" >&2
 cmake --preset release >/dev/null

@@ -6,6 +6,7 @@ tsunagu.sparse  penalised regression (MCP/SCAD/lasso) paths, cross-validation, e
 tsunagu.spectra photoelectron spectra: readers, EM / least-squares / Bayesian peak fitting, batch maps
 tsunagu.bayesopt Gaussian processes, acquisitions, Bayesian optimisation (suggest, batches, pools)
 tsunagu.campaign autonomous experiment campaigns (SQLite state, instrument adapters, resume)
+tsunagu.structure crystal structures (CIF, POSCAR, pymatgen JSON, XYZ) and spglib (magnetic) symmetry
 tsunagu.io      CSV and HDF5 helpers
 
 Errors raised by the C++ library are subclasses of :class:`tsunagu.Error`; bad input raises
@@ -20,7 +21,7 @@ from ._tsunagu import (  # noqa: F401
     ParseError,
     __version__,
 )
-from . import bayesopt, campaign, io, sparse, spectra  # noqa: F401
+from . import bayesopt, campaign, io, sparse, spectra, structure  # noqa: F401
 
-__all__ = ["Error", "InvalidArgument", "IoError", "NumericalError", "ParseError", "bayesopt", "campaign", "io", "sparse", "spectra",
+__all__ = ["Error", "InvalidArgument", "IoError", "NumericalError", "ParseError", "bayesopt", "campaign", "io", "sparse", "spectra", "structure",
            "__version__"]
