@@ -362,7 +362,8 @@ def pool_report(results, missing, reps, seed, seconds, variants=()):
              f"needs (first crossing of its mean Top% curve). AF in brackets: 5–95 % bootstrap interval over the "
              f"repetitions. Peers: scikit-learn GP-ARD (Matérn 5/2 ARD + white noise, normalize_y, min-max inputs, "
              f"{GP_RESTARTS} optimizer restarts, EI) and random forest ({RF_TREES} trees, EI from the tree spread), "
-             f"single-threaded; tsunagu: `bo pool` with its defaults. Budgets: about half of each pool (where random "
+             f"single-threaded; tsunagu: `bo pool` with its defaults (ARD Matérn 5/2, log EI on the spread of a new "
+             f"measurement, `--spread auto`). Budgets: about half of each pool (where random "
              f"search reaches Top% = 0.5, so any AF ≥ 1 is measurable), Crossed barrel capped at 152 evaluations "
              f"(AF ≥ 2 measurable); the default 10 repetitions keep the part near 10 minutes on 2 cores (the peers' "
              f"model fits dominate; `--pool-reps 50` gives the paper's 50). Part wall time {seconds / 60:.1f} min.")
