@@ -840,7 +840,8 @@ def header(info, argv, seconds, load_before, load_after, parts):
     L.append(f"Generated {info['date']} by `{argv}` (run from the repository root; {seconds / 60:.1f} min wall; "
              f"parts run: {', '.join(parts)}; a part not run keeps its previous block, dated in its first line).  ")
     L.append("Reproduce with the preset build: `cmake --preset bench && cmake --build --preset bench --target "
-             "tsunagu_cli && .venv/bin/python bench/bayesopt/run_bo_bench.py --write`.")
+             "tsunagu_cli && .venv/bin/python bench/bayesopt/run_bo_bench.py --write` (pool part: 10 repetitions "
+             "unless `--pool-reps N`; the block below says how many it used).")
     L.append("")
     L.append(f"- Machine: {info['nproc']} cores, {info['cpu']}, Linux {info['kernel']}; load average "
              f"{load_before:.2f} before / {load_after:.2f} after the run (other jobs share the machine, so treat "

@@ -589,7 +589,8 @@ class Engine {
     if (mu.size() != c.E.rows()) return best;
     const VectorXd& lp = candidate_log_feasibility(c);
     const auto& hp = sc.gp->hyperparameters();
-    const double sd_prior = std::sqrt(hp.signal_variance + (sc.measurement ? hp.noise_variance : 0.0)) * sc.gp->y_scale();
+    const double var_prior = hp.signal_variance + (sc.measurement ? hp.noise_variance : 0.0);
+    const double sd_prior = std::sqrt(var_prior) * sc.gp->y_scale();
     const double delta = 1e-6 * sc.scale;  // covers round-off between this mean and the GP's own
     const Index m = c.E.rows();
     const double nei_min = sc.nei_best.empty() ? 0.0 : *std::min_element(sc.nei_best.begin(), sc.nei_best.end());

@@ -86,6 +86,45 @@ double acq_value(Acquisition a, double mu, double sd, double best, const Optimiz
   }
 }
 
+// A 1-D pool x = 0 .. 10 on `rows` rows with one objective y, its space and encoding.
+struct Pool1D {
+  MatrixXd pool, Ep;
+  Space space;
+};
+Pool1D pool_1d(int rows, Direction dir) {
+  Pool1D g;
+  g.pool.resize(rows, 1);
+  for (int i = 0; i < rows; ++i) g.pool(i, 0) = 10.0 * i / (rows - 1);
+  g.space = Space::from_columns(g.pool, {"x"});
+  g.space.objectives = {{"y", dir, ""}};
+  g.Ep = g.space.encode(g.pool);
+  return g;
+}
+
+// Rows `idx` of E.
+MatrixXd rows_of(const MatrixXd& E, const std::vector<std::size_t>& idx) {
+  MatrixXd out(static_cast<Eigen::Index>(idx.size()), E.cols());
+  for (std::size_t a = 0; a < idx.size(); ++a)
+    out.row(static_cast<Eigen::Index>(a)) = E.row(static_cast<Eigen::Index>(idx[a]));
+  return out;
+}
+
+// Exhaustive arg-max of log EI over the rows not in `taken`: (row, value).
+std::pair<std::size_t, double> argmax_log_ei(const GaussianProcess::Prediction& p, const std::set<std::size_t>& taken,
+                                             double best) {
+  double top = -1e300;
+  std::size_t arg = 0;
+  for (Eigen::Index i = 0; i < p.mean.size(); ++i) {
+    if (taken.count(static_cast<std::size_t>(i))) continue;
+    const double v = log_expected_improvement(p.mean(i), std::sqrt(p.variance(i)), best);
+    if (v > top) {
+      top = v;
+      arg = static_cast<std::size_t>(i);
+    }
+  }
+  return {arg, top};
+}
+
 }  // namespace
 
 TEST(Optimizer, SuggestionMaximisesTheAcquisitionOverManyRandomPoints1D) {
@@ -478,43 +517,28 @@ TEST(Optimizer, PoolAcquisitionSeesTheMeasurementSpreadByDefaultAndTheLatentOneO
   // Noisy observations on a 1-D pool, so the fitted noise variance is material. Truth: log EI over every row from
   // an independently refitted surrogate with sd = sqrt(latent variance [+ noise variance]); Auto must equal
   // Measurement for pools, and continuous suggestions must keep the latent spread under Auto.
-  MatrixXd pool(201, 1);
-  for (int i = 0; i < 201; ++i) pool(i, 0) = 10.0 * i / 200;
-  Space sp = Space::from_columns(pool, {"x"});
-  sp.objectives = {{"y", Direction::Maximize, ""}};
+  const Pool1D g = pool_1d(201, Direction::Maximize);
   std::vector<std::size_t> measured;
   MatrixXd Y(40, 1);
   for (int a = 0; a < 40; ++a) {
     measured.push_back(static_cast<std::size_t>(a * 5 + 1));
-    Y(a, 0) = f1(pool(a * 5 + 1, 0)) + 0.3 * std::sin(17.0 * a);  // deterministic "noise", sd ~0.2
+    Y(a, 0) = f1(g.pool(a * 5 + 1, 0)) + 0.3 * std::sin(17.0 * a);  // deterministic "noise", sd ~0.2
   }
-  const MatrixXd Ep = sp.encode(pool);
-  MatrixXd E(40, 1);
-  for (int a = 0; a < 40; ++a) E.row(a) = Ep.row(static_cast<Eigen::Index>(measured[static_cast<std::size_t>(a)]));
+  const MatrixXd E = rows_of(g.Ep, measured);
   const std::set<std::size_t> taken(measured.begin(), measured.end());
   std::vector<std::size_t> chosen;
   std::vector<double> values;
   for (auto spread : {Spread::Auto, Spread::Measurement, Spread::Latent}) {
     OptimizerOptions o;
     o.spread = spread;
-    const auto s = Optimizer(sp, o).suggest_pool(pool, measured, Y, 1);
-    GpOptions g = o.gp;
-    g.normalize_x = false;
-    g.seed = o.seed;
-    GaussianProcess gp(g);
+    const auto s = Optimizer(g.space, o).suggest_pool(g.pool, measured, Y, 1);
+    GpOptions go = o.gp;
+    go.normalize_x = false;
+    go.seed = o.seed;
+    GaussianProcess gp(go);
     gp.fit(E, Y.col(0));
     ASSERT_GT(gp.hyperparameters().noise_variance, 1e-3) << "the test needs a material noise variance";
-    const auto p = gp.predict(Ep, spread != Spread::Latent);
-    double top = -1e300;
-    std::size_t arg = 0;
-    for (Eigen::Index i = 0; i < Ep.rows(); ++i) {
-      if (taken.count(static_cast<std::size_t>(i))) continue;
-      const double v = log_expected_improvement(p.mean(i), std::sqrt(p.variance(i)), Y.maxCoeff());
-      if (v > top) {
-        top = v;
-        arg = static_cast<std::size_t>(i);
-      }
-    }
+    const auto [arg, top] = argmax_log_ei(gp.predict(g.Ep, spread != Spread::Latent), taken, Y.maxCoeff());
     EXPECT_EQ(s.indices[0], arg) << spread_name(spread);
     EXPECT_NEAR(s.acquisition(0), top, 1e-9 * std::max(1.0, std::abs(top))) << spread_name(spread);
     chosen.push_back(s.indices[0]);
@@ -524,11 +548,11 @@ TEST(Optimizer, PoolAcquisitionSeesTheMeasurementSpreadByDefaultAndTheLatentOneO
   EXPECT_GT(values[1], values[2] + 0.01);  // the wider spread raises log EI: the option is in effect
   // continuous: Auto is Latent
   Observations d;
-  d.X = pool(Eigen::seq(1, 196, 5), Eigen::all);
+  d.X = g.pool(Eigen::seq(1, 196, 5), Eigen::all);
   d.Y = Y;
   OptimizerOptions oa, ol;
   ol.spread = Spread::Latent;
-  const auto sa = Optimizer(sp, oa).suggest(d, 1), sl = Optimizer(sp, ol).suggest(d, 1);
+  const auto sa = Optimizer(g.space, oa).suggest(d, 1), sl = Optimizer(g.space, ol).suggest(d, 1);
   EXPECT_EQ(sa.points(0, 0), sl.points(0, 0));
   EXPECT_EQ(sa.acquisition(0), sl.acquisition(0));
   EXPECT_THROW(parse_spread("noisy"), InvalidArgument);
@@ -592,48 +616,32 @@ TEST(Optimizer, PowerTransformedPoolSuggestionEqualsTheArgmaxOfAGpOnWarpedValues
   // y spanning decades, minimised: the optimiser signs y, warps it (Yeo-Johnson, ML lambda) and fits its GP there.
   // Truth: the same steps done here with the public pieces, then log EI over every unmeasured row; the reported
   // mean is the back-transformed posterior median in natural units.
-  MatrixXd pool(151, 1);
-  for (int i = 0; i < 151; ++i) pool(i, 0) = 10.0 * i / 150;
-  Space sp = Space::from_columns(pool, {"x"});
-  sp.objectives = {{"y", Direction::Minimize, ""}};
+  const Pool1D g = pool_1d(151, Direction::Minimize);
   std::vector<std::size_t> measured;
   MatrixXd Y(12, 1);
   for (int a = 0; a < 12; ++a) {
     measured.push_back(static_cast<std::size_t>(a * 12 + 5));
-    const double x = pool(a * 12 + 5, 0);
+    const double x = g.pool(a * 12 + 5, 0);
     Y(a, 0) = std::exp(2.0 * std::cos(0.7 * x) + 0.3 * x);
   }
   OptimizerOptions o;
   o.y_transform = YTransform::Power;
-  const auto s = Optimizer(sp, o).suggest_pool(pool, measured, Y, 1);
-  const MatrixXd Ep = sp.encode(pool);
-  MatrixXd E(12, 1);
-  for (int a = 0; a < 12; ++a) E.row(a) = Ep.row(static_cast<Eigen::Index>(measured[static_cast<std::size_t>(a)]));
+  const auto s = Optimizer(g.space, o).suggest_pool(g.pool, measured, Y, 1);
   const VectorXd signed_y = -Y.col(0);
   const PowerTransform w = PowerTransform::fit(signed_y);
   ASSERT_GT(std::abs(w.lambda - 1), 0.3) << "lambda " << w.lambda << ": the test wants a real warp";
   VectorXd t(12);
   for (int a = 0; a < 12; ++a) t[a] = w.forward(signed_y[a]);
-  GpOptions g = o.gp;
-  g.normalize_x = false;
-  g.seed = o.seed;
-  GaussianProcess gp(g);
-  gp.fit(E, t);
-  const auto p = gp.predict(Ep, true);
-  const std::set<std::size_t> taken(measured.begin(), measured.end());
-  double top = -1e300;
-  std::size_t arg = 0;
-  for (Eigen::Index i = 0; i < Ep.rows(); ++i) {
-    if (taken.count(static_cast<std::size_t>(i))) continue;
-    const double v = log_expected_improvement(p.mean(i), std::sqrt(p.variance(i)), t.maxCoeff());
-    if (v > top) {
-      top = v;
-      arg = static_cast<std::size_t>(i);
-    }
-  }
+  GpOptions go = o.gp;
+  go.normalize_x = false;
+  go.seed = o.seed;
+  GaussianProcess gp(go);
+  gp.fit(rows_of(g.Ep, measured), t);
+  const auto [arg, top] =
+      argmax_log_ei(gp.predict(g.Ep, true), std::set<std::size_t>(measured.begin(), measured.end()), t.maxCoeff());
   EXPECT_EQ(s.indices[0], arg);
   EXPECT_NEAR(s.acquisition(0), top, 1e-9 * std::max(1.0, std::abs(top)));
-  const auto lat = gp.predict(Ep.row(static_cast<Eigen::Index>(arg)));
+  const auto lat = gp.predict(g.Ep.row(static_cast<Eigen::Index>(arg)));
   EXPECT_NEAR(s.mean(0, 0), -w.inverse(lat.mean(0)), 1e-9 * std::abs(s.mean(0, 0)));
   EXPECT_NEAR(s.sd(0, 0), std::abs(w.inverse_derivative(lat.mean(0))) * std::sqrt(lat.variance(0)),
               1e-9 * std::max(1.0, s.sd(0, 0)));
