@@ -25,5 +25,6 @@ void register_spectra(CLI::App& app);
 void register_bo(CLI::App& app);
 void register_campaign(CLI::App& app);
 void register_structure(CLI::App& app);
+void register_magnetic(CLI::App& app);
 
 }  // namespace tsunagu::cli

@@ -37,6 +37,7 @@ int main(int argc, char** argv) {
   tsunagu::cli::register_bo(app);
   tsunagu::cli::register_campaign(app);
   tsunagu::cli::register_structure(app);
+  tsunagu::cli::register_magnetic(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -7,9 +7,9 @@
 #include <nlohmann/json.hpp>
 
 #include "common.hpp"
+#include "structure_input.hpp"
 #include "tsunagu/core/error.hpp"
 #include "tsunagu/structure/describe.hpp"
-#include "tsunagu/structure/formats.hpp"
 #include "tsunagu/structure/poscar.hpp"
 
 namespace tsunagu::cli {
@@ -37,40 +37,14 @@ std::string ranges(const std::vector<std::size_t>& zero_based) {
   return out;
 }
 
-struct InputArgs {
-  std::string file, format = "auto", block, species;
-  double min_distance = 0.5;
-};
-
-void add_input_args(CLI::App* c, InputArgs& a) {
-  c->add_option("file", a.file, "structure file (CIF, POSCAR/CONTCAR, pymatgen JSON, XYZ)")
-      ->required()
-      ->check(CLI::ExistingFile);
-  c->add_option("--format", a.format, "auto | cif | poscar | json | xyz (auto: by extension, then content)")
-      ->capture_default_str();
-  c->add_option("--block", a.block, "CIF data block name (default: the first)");
-  c->add_option("--species", a.species, "POSCAR (VASP 4, no species line): comma-separated species, e.g. Mn,Ga,N");
-  c->add_option("--min-distance", a.min_distance, "refuse atoms closer than this (A; 0 disables)")
-      ->capture_default_str();
-}
-
-st::Crystal load(const InputArgs& a) {
-  st::ReadOptions o;
-  o.format = st::parse_format(a.format);
-  o.cif_block = a.block;
-  o.species = split_list(a.species);
-  o.min_distance = a.min_distance;
-  return st::read_structure(a.file, o);
-}
-
 struct InfoArgs {
-  InputArgs in;
+  StructureInput in;
   double symprec = 1e-3, angle_tolerance = -1;
   bool json = false;
 };
 
 void run_info(const InfoArgs& a) {
-  const st::Crystal c = load(a.in);
+  const st::Crystal c = load_structure(a.in);
   const nlohmann::json j = st::describe(c, a.symprec, a.angle_tolerance);
   if (a.json) {
     std::cout << j.dump(2) << "\n";
@@ -103,13 +77,13 @@ void run_info(const InfoArgs& a) {
 }
 
 struct ConvertArgs {
-  InputArgs in;
+  StructureInput in;
   std::string output;
   bool cartesian = false;
 };
 
 void run_convert(const ConvertArgs& a) {
-  const st::Crystal c = load(a.in);
+  const st::Crystal c = load_structure(a.in);
   st::PoscarWriteOptions o;
   o.cartesian = a.cartesian;
   o.comment = c.formula() + " from " + a.in.file;
@@ -125,7 +99,7 @@ void register_structure(CLI::App& app) {
 
   static InfoArgs ia;
   auto* info = s->add_subcommand("info", "formula, lattice, space group, point group and Wyckoff orbits of a file");
-  add_input_args(info, ia.in);
+  add_structure_input(info, ia.in);
   info->add_option("--symprec", ia.symprec, "symmetry tolerance (A, > 0)")->capture_default_str();
   info->add_option("--angle-tolerance", ia.angle_tolerance, "angle tolerance (degrees; -1 = spglib's default)")
       ->capture_default_str();
@@ -134,7 +108,7 @@ void register_structure(CLI::App& app) {
 
   static ConvertArgs ca;
   auto* conv = s->add_subcommand("convert", "write a structure as a VASP 5 POSCAR (atoms grouped by species)");
-  add_input_args(conv, ca.in);
+  add_structure_input(conv, ca.in);
   conv->add_option("-o,--output", ca.output, "POSCAR file to write")->required();
   conv->add_flag("--cartesian", ca.cartesian, "Cartesian positions instead of Direct");
   conv->callback([] { run_convert(ca); });

@@ -1,6 +1,12 @@
 #pragma once
 // Shared declarations of the pybind11 extension `tsunagu._tsunagu`.
+#include <string>
+#include <vector>
+
+#include <Eigen/Core>
 #include <pybind11/pybind11.h>
+
+#include "tsunagu/structure/crystal.hpp"
 
 namespace tsunagu::python {
 void bind_core(pybind11::module_& m);
@@ -9,4 +15,10 @@ void bind_spectra(pybind11::module_& m);
 void bind_bayesopt(pybind11::module_& m);
 void bind_campaign(pybind11::module_& m);
 void bind_structure(pybind11::module_& m);
+void bind_magnetic(pybind11::module_& m);
+
+/// A Crystal from the arrays the Python Crystal class passes (tsunagu/structure.py Crystal._args()); validated.
+structure::Crystal make_crystal(const Eigen::Matrix3d& lattice, const Eigen::MatrixXd& frac,
+                                const std::vector<int>& numbers, const std::vector<std::string>& labels,
+                                const Eigen::VectorXd& occupancies, bool periodic, const std::string& source);
 }  // namespace tsunagu::python

@@ -60,4 +60,6 @@ PYBIND11_MODULE(_tsunagu, m) {
   tsunagu::python::bind_campaign(campaign);
   auto structure = m.def_submodule("structure", "crystal structures (CIF, POSCAR, JSON, XYZ) and spglib symmetry");
   tsunagu::python::bind_structure(structure);
+  auto magnetic = m.def_submodule("magnetic", "cluster-multipole magnetic structures, DFT inputs, pw.x workflow");
+  tsunagu::python::bind_magnetic(magnetic);
 }

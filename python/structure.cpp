@@ -32,6 +32,20 @@ py::dict crystal_dict(const Crystal& c) {
   return d;
 }
 
+py::list operations_rotations(const std::vector<SymOp>& ops) {
+  py::list out;
+  for (const auto& op : ops) out.append(Eigen::Matrix3i(op.rotation));
+  return out;
+}
+
+RowMatrix translations(const std::vector<SymOp>& ops) {
+  RowMatrix t(static_cast<Eigen::Index>(ops.size()), 3);
+  for (std::size_t k = 0; k < ops.size(); ++k) t.row(static_cast<Eigen::Index>(k)) = ops[k].translation.transpose();
+  return t;
+}
+
+}  // namespace
+
 Crystal make_crystal(const Eigen::Matrix3d& lattice, const Eigen::MatrixXd& frac, const std::vector<int>& numbers,
                      const std::vector<std::string>& labels, const Eigen::VectorXd& occupancies, bool periodic,
                      const std::string& source) {
@@ -46,20 +60,6 @@ Crystal make_crystal(const Eigen::Matrix3d& lattice, const Eigen::MatrixXd& frac
   c.validate(0);  // shapes and values; the overlap check belongs to the readers
   return c;
 }
-
-py::list operations_rotations(const std::vector<SymOp>& ops) {
-  py::list out;
-  for (const auto& op : ops) out.append(Eigen::Matrix3i(op.rotation));
-  return out;
-}
-
-RowMatrix translations(const std::vector<SymOp>& ops) {
-  RowMatrix t(static_cast<Eigen::Index>(ops.size()), 3);
-  for (std::size_t k = 0; k < ops.size(); ++k) t.row(static_cast<Eigen::Index>(k)) = ops[k].translation.transpose();
-  return t;
-}
-
-}  // namespace
 
 void bind_structure(py::module_& m) {
   m.def("read",

@@ -7,6 +7,7 @@ tsunagu.spectra photoelectron spectra: readers, EM / least-squares / Bayesian pe
 tsunagu.bayesopt Gaussian processes, acquisitions, Bayesian optimisation (suggest, batches, pools)
 tsunagu.campaign autonomous experiment campaigns (SQLite state, instrument adapters, resume)
 tsunagu.structure crystal structures (CIF, POSCAR, pymatgen JSON, XYZ) and spglib (magnetic) symmetry
+tsunagu.magnetic cluster-multipole magnetic structures, DFT inputs (VASP, pw.x, magCIF), pw.x results database
 tsunagu.io      CSV and HDF5 helpers
 
 Errors raised by the C++ library are subclasses of :class:`tsunagu.Error`; bad input raises
@@ -21,7 +22,7 @@ from ._tsunagu import (  # noqa: F401
     ParseError,
     __version__,
 )
-from . import bayesopt, campaign, io, sparse, spectra, structure  # noqa: F401
+from . import bayesopt, campaign, io, magnetic, sparse, spectra, structure  # noqa: F401
 
-__all__ = ["Error", "InvalidArgument", "IoError", "NumericalError", "ParseError", "bayesopt", "campaign", "io", "sparse", "spectra", "structure",
+__all__ = ["Error", "InvalidArgument", "IoError", "NumericalError", "ParseError", "bayesopt", "campaign", "io", "magnetic", "sparse", "spectra", "structure",
            "__version__"]
