@@ -43,7 +43,7 @@ std::string pattern_text(const Eigen::MatrixXd& m, int show = 3) {
 
 struct GenerateArgs {
   StructureInput in;
-  std::string magnetic_atoms, order = "rank", output, vasp, qe, mcif, pseudo_dir;
+  std::string magnetic_atoms, order = "rank", output, vasp, qe, mcif, pseudo_dir, svg;
   int max_rank = 0;
   double moment = 3.0, symprec = 1e-3, mag_symprec = -1, tolerance = 1e-6;
   bool no_directions = false;
@@ -64,6 +64,7 @@ void run_generate(const GenerateArgs& a) {
   out.vasp_dir = a.vasp;
   out.qe_dir = a.qe;
   out.mcif_dir = a.mcif;
+  out.svg = a.svg;
   out.moment = a.moment;
   out.symprec = a.symprec;
   out.mag_symprec = a.mag_symprec;
@@ -398,6 +399,7 @@ void register_magnetic(CLI::App& app) {
   gen->add_option("--qe", ga.qe, "write DIR/<candidate>/pw.in (Quantum ESPRESSO, noncollinear)");
   gen->add_option("--pseudo-dir", ga.pseudo_dir, "pseudopotential directory named in the pw.x inputs (with --qe)");
   gen->add_option("--mcif", ga.mcif, "write DIR/<candidate>.mcif (magCIF with the magnetic space group)");
+  gen->add_option("--svg", ga.svg, "picture of every basis vector and direction (moments as arrows in the cell)");
   gen->add_option("--moment", ga.moment, "moment of the largest site in the DFT inputs (muB, > 0)")
       ->capture_default_str();
   gen->add_option("--symprec", ga.symprec, "symmetry tolerance (A, > 0)")->capture_default_str();

@@ -175,7 +175,7 @@ void bind_magnetic(py::module_& m) {
          const std::string& source, const std::vector<std::string>& magnetic_atoms, int max_rank,
          const std::string& order, double moment, double symprec, double mag_symprec, double tolerance,
          bool directions, const std::string& json_path, const std::string& vasp, const std::string& qe,
-         const std::string& mcif, const py::dict& qe_options) {
+         const std::string& mcif, const std::string& svg, const py::dict& qe_options) {
         const structure::Crystal c = make_crystal(lattice, frac, numbers, labels, occupancies, periodic, source);
         mg::BasisOptions o;
         o.magnetic_atoms = magnetic_atoms;
@@ -190,6 +190,7 @@ void bind_magnetic(py::module_& m) {
         out.vasp_dir = vasp;
         out.qe_dir = qe;
         out.mcif_dir = mcif;
+        out.svg = svg;
         out.moment = moment;
         out.symprec = symprec;
         out.mag_symprec = mag_symprec;
@@ -207,7 +208,7 @@ void bind_magnetic(py::module_& m) {
       py::arg("lattice"), py::arg("frac"), py::arg("numbers"), py::arg("labels"), py::arg("occupancies"),
       py::arg("periodic"), py::arg("source"), py::arg("magnetic_atoms"), py::arg("max_rank"), py::arg("order"),
       py::arg("moment"), py::arg("symprec"), py::arg("mag_symprec"), py::arg("tolerance"), py::arg("directions"),
-      py::arg("json_path"), py::arg("vasp"), py::arg("qe"), py::arg("mcif"), py::arg("qe_options"),
+      py::arg("json_path"), py::arg("vasp"), py::arg("qe"), py::arg("mcif"), py::arg("svg"), py::arg("qe_options"),
       "Cluster-multipole basis as the basis JSON text; also writes the requested files.");
 
   m.def(

@@ -64,7 +64,7 @@ def _arrays(basis: dict) -> dict:
 def generate(structure, magnetic_atoms: Union[str, Sequence[str]], *, max_rank: int = 0, order: str = "rank",
              moment: float = 3.0, symprec: float = 1e-3, mag_symprec: float = -1.0, tolerance: float = 1e-6,
              directions: bool = True, output: Optional[_PathLike] = None, vasp: Optional[_PathLike] = None,
-             qe: Optional[_PathLike] = None, mcif: Optional[_PathLike] = None,
+             qe: Optional[_PathLike] = None, mcif: Optional[_PathLike] = None, svg: Optional[_PathLike] = None,
              pseudo_dir: Optional[_PathLike] = None, qe_options: Optional[dict] = None,
              min_distance: float = 0.5) -> dict:
     """Cluster-multipole basis of the q = 0 magnetic structures of ``structure``.
@@ -76,7 +76,7 @@ def generate(structure, magnetic_atoms: Union[str, Sequence[str]], *, max_rank: 
     moment : μB on the largest site of each DFT candidate; symprec : Å; mag_symprec : μB (-1: symprec)
     output / vasp / qe / mcif : also write the basis JSON / DIR/<candidate>/{POSCAR,INCAR} / DIR/<candidate>/pw.in /
         DIR/<candidate>.mcif (pseudo_dir: the pseudopotential directory named in pw.in; qe_options: further
-        pw.x settings, see :func:`run`)
+        pw.x settings, see :func:`run`); svg : a picture of every basis vector and direction
 
     Returns the basis JSON's content as a dict: ``point_group``, ``decomposition`` (e.g. "2T1g + T2g"), ``dimension``
     (3N), ``complete``, ``irreps``, ``orbits``, ``magnetic_atoms``, ``basis`` (entries with ``irrep``,
@@ -90,7 +90,7 @@ def generate(structure, magnetic_atoms: Union[str, Sequence[str]], *, max_rank: 
                        float(symprec), float(mag_symprec), float(tolerance), bool(directions),
                        os.fspath(output) if output else "", os.fspath(vasp) if vasp else "",
                        os.fspath(qe) if qe else "", os.fspath(mcif) if mcif else "",
-                       _qe_dict(pseudo_dir, qe_options))
+                       os.fspath(svg) if svg else "", _qe_dict(pseudo_dir, qe_options))
     return _arrays(json.loads(text))
 
 

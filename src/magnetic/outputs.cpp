@@ -6,6 +6,7 @@
 
 #include "tsunagu/core/error.hpp"
 #include "tsunagu/core/io.hpp"
+#include "tsunagu/magnetic/picture.hpp"
 #include "tsunagu/magnetic/writers.hpp"
 #include "tsunagu/structure/symmetry.hpp"
 
@@ -29,6 +30,7 @@ OutputSummary write_outputs(const MagneticBasis& basis, const OutputOptions& opt
   OutputSummary summary;
   std::vector<std::pair<std::filesystem::path, std::string>> files;
   if (!options.json.empty()) files.emplace_back(options.json, basis_to_json(basis, options.moment) + "\n");
+  if (!options.svg.empty()) files.emplace_back(options.svg, render_basis_svg(basis));
   const bool per_candidate = !options.vasp_dir.empty() || !options.qe_dir.empty() || !options.mcif_dir.empty();
   const std::vector<Candidate> candidates = basis.candidates(options.moment);
   summary.candidates = candidates.size();

@@ -95,8 +95,10 @@ def test_dft_inputs_are_written_for_every_candidate(tmp_path):
     for name in ("Mn.UPF", "Ga.UPF", "N.UPF"):
         (tmp_path / name).write_text("")  # pw.in only names them
     b = tm.generate(EXAMPLES / "Mn3GaN.cif", "Mn", vasp=tmp_path / "vasp", mcif=tmp_path / "mcif",
-                    qe=tmp_path / "qe", pseudo_dir=tmp_path, moment=2.5,
+                    qe=tmp_path / "qe", pseudo_dir=tmp_path, moment=2.5, svg=tmp_path / "basis.svg",
                     qe_options={"pseudopotentials": {"Mn": "Mn.UPF", "Ga": "Ga.UPF", "N": "N.UPF"}})
+    svg = (tmp_path / "basis.svg").read_text()
+    assert svg.startswith("<svg") and svg.count('class="panel"') == len(b["basis"]) + len(b["directions"])
     names = [c["name"] for c in b["candidates"]]
     assert len(names) == len(set(names)) > 0
     for c in b["candidates"]:

@@ -16,6 +16,7 @@ struct OutputOptions {
   std::filesystem::path vasp_dir;  ///< DIR/<candidate>/{POSCAR,INCAR}; empty: not written
   std::filesystem::path qe_dir;    ///< DIR/<candidate>/pw.in; empty: not written (needs qe.pseudo_dir)
   std::filesystem::path mcif_dir;  ///< DIR/<candidate>.mcif; empty: not written
+  std::filesystem::path svg;       ///< picture of every basis vector and direction (render_basis_svg); empty: none
   double moment = 3.0;             ///< μB on the largest site moment of every candidate (> 0)
   double symprec = 1e-3;           ///< Å, for the magCIF's magnetic symmetry (spglib)
   double mag_symprec = -1;         ///< μB, ditto (-1: symprec)
