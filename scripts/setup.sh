@@ -71,5 +71,8 @@ if [ "${TSUNAGU_DEMO:-1}" != "0" ]; then
   $T -q campaign run --db out/demo/lab.sqlite --adapter "command:.venv/bin/python examples/campaign/sputter_robot.py --seed 1"
   $T campaign status --db out/demo/lab.sqlite --plot out/demo/campaign_best.svg | tail -1
   $T campaign export --db out/demo/lab.sqlite -o out/demo/campaign_results.csv
+  echo "== demo: all q=0 magnetic structures of Mn3GaN by cluster multipoles, with DFT inputs" >&2
+  $T magnetic generate examples/magnetic/Mn3GaN.cif --magnetic-atoms Mn -o out/demo/Mn3GaN_basis.json \
+     --svg out/demo/Mn3GaN_basis.svg --vasp out/demo/Mn3GaN_vasp --mcif out/demo/Mn3GaN_mcif | sed -n 1,3p
   echo "demo outputs: $(ls out/demo | tr '\n' ' ')" >&2
 fi
