@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <map>
 #include <set>
+#include <tuple>
 
 #include <Eigen/Geometry>
 #include <Eigen/LU>
@@ -61,6 +62,7 @@ struct Action {
   Eigen::Matrix3d rot;    // Cartesian R
   Eigen::Matrix3d axial;  // det(R) R
   int klass = 0;
+  bool translation = false;  // pure translation (centring or supercell vector): rotation part is the identity
 };
 
 Vec apply(const Action& g, const Vec& v) {
@@ -174,6 +176,19 @@ MagneticBasis generate_basis(const structure::Crystal& crystal, const BasisOptio
   const std::size_t nm = msites.size();
 
   const structure::SymmetryDataset ds = structure::analyze(crystal, options.symprec);
+  {
+    // A supercell whose lattice breaks the crystal's point symmetry (e.g. 2x1x1 of a cubic crystal) has fewer
+    // rotations than its space-group type: q = 0 of the crystal then cannot be classified in this cell.
+    std::set<std::vector<int>> rotations;
+    for (const auto& op : ds.operations)
+      rotations.insert(std::vector<int>(op.rotation.data(), op.rotation.data() + 9));
+    const int order = point_group(ds.point_group).order;
+    if (static_cast<int>(rotations.size()) != order)
+      throw InvalidArgument(where(crystal) + ": the cell is a supercell whose lattice keeps only " +
+                            std::to_string(rotations.size()) + " of the " + std::to_string(order) +
+                            " rotations of point group " + ds.point_group +
+                            "; give the primitive or conventional cell (q = 0 refers to the crystal's primitive cell)");
+  }
   const PointGroupMatch match = classify_operations(ds, crystal);
   const PointGroup& pg = *match.group;
   out.space_group_number = ds.number;
@@ -211,7 +226,8 @@ MagneticBasis generate_basis(const structure::Crystal& crystal, const BasisOptio
     g.rot = structure::cartesian_rotation(op.rotation, L);
     g.axial = (g.rot.determinant() < 0 ? -1.0 : 1.0) * g.rot;
     g.klass = match.class_of[k];
-    if (op.rotation == Eigen::Matrix3i::Identity()) ++n_translations;
+    g.translation = op.rotation == Eigen::Matrix3i::Identity();
+    if (g.translation) ++n_translations;
     g.perm.resize(nm);
     for (std::size_t i = 0; i < nm; ++i) {
       const Eigen::Vector3d x = crystal.frac.row(static_cast<Eigen::Index>(msites[i])).transpose();
@@ -300,6 +316,16 @@ MagneticBasis generate_basis(const structure::Crystal& crystal, const BasisOptio
     const int dim = 3 * orbit.primitive_atoms;
     std::vector<int> local(nm, -1);  // magnetic index -> index within the orbit
     for (std::size_t j = 0; j < no; ++j) local[static_cast<std::size_t>(members[j])] = static_cast<int>(j);
+    // Atoms related by a pure translation (the centring of a conventional cell) are one atom of the primitive cell:
+    // q = 0 gives them the same moment, so the virtual cluster is built over these classes (cls[j]: smallest
+    // orbit index of atom j's class).
+    std::vector<int> cls(no);
+    for (std::size_t j = 0; j < no; ++j) {
+      cls[j] = static_cast<int>(j);
+      for (const Action& g : actions)
+        if (g.translation)
+          cls[j] = std::min(cls[j], local[static_cast<std::size_t>(g.perm[static_cast<std::size_t>(members[j])])]);
+    }
 
     // Multiplicities from the character formula n_Γ = (1/|G|) Σ_g χ_Γ(g) χ_axial(g) χ_perm(g) (halved for a
     // combined complex pair, whose real character is the sum of both members').
@@ -356,7 +382,7 @@ MagneticBasis generate_basis(const structure::Crystal& crystal, const BasisOptio
       owner.clear();
       bool clash = false;
       for (const Action& g : actions) {
-        const int j = local[static_cast<std::size_t>(g.perm[static_cast<std::size_t>(members[0])])];
+        const int j = cls[static_cast<std::size_t>(local[static_cast<std::size_t>(g.perm[static_cast<std::size_t>(members[0])])])];
         const Eigen::Vector3d p = g.rot * v;
         bool dup = false;
         for (std::size_t q = 0; q < points.size(); ++q)
@@ -371,7 +397,7 @@ MagneticBasis generate_basis(const structure::Crystal& crystal, const BasisOptio
           owner.push_back(j);
         }
       }
-      if (!clash && (rv > 1e-8 || no == 1)) {
+      if (!clash && (rv > 1e-8 || orbit.primitive_atoms == 1)) {
         ok = true;
         break;
       }
@@ -397,7 +423,8 @@ MagneticBasis generate_basis(const structure::Crystal& crystal, const BasisOptio
       for (std::size_t q = 0; q < owner.size(); ++q) {
         const int j = owner[q];
         const Eigen::Vector3d f = F.transpose() * field.row(static_cast<Eigen::Index>(q)).transpose();
-        u.segment<3>(3 * members[static_cast<std::size_t>(j)]) += f / count[static_cast<std::size_t>(j)];
+        for (std::size_t i = 0; i < no; ++i)  // every atom of the translation class gets the class's moment
+          if (cls[i] == j) u.segment<3>(3 * members[i]) += f / count[static_cast<std::size_t>(j)];
       }
       return u;
     };
@@ -561,12 +588,20 @@ std::vector<Candidate> MagneticBasis::candidates(double moment) const {
       else if (ch == '"') ch = 'q';
     return n;
   };
+  // Copies of multi-dimensional irreps covered by directions; without directions (BasisOptions::directions off)
+  // their components themselves become candidates, so that no copy is left without one.
+  std::set<std::tuple<int, std::string, int>> with_directions;
+  for (const Direction& d : directions) with_directions.emplace(d.orbit, d.irrep, d.copy);
   for (const BasisVector& v : vectors) {
-    if (irrep_dimensions[static_cast<std::size_t>(
-            std::find(irreps.begin(), irreps.end(), v.irrep) - irreps.begin())] != 1)
-      continue;
+    const bool multi = irrep_dimensions[static_cast<std::size_t>(
+                           std::find(irreps.begin(), irreps.end(), v.irrep) - irreps.begin())] != 1;
+    if (multi && with_directions.count({v.orbit, v.irrep, v.copy})) continue;
     Candidate c;
     c.name = name_of(v.irrep, v.multipole, "", v.orbit);
+    if (multi) {
+      c.name += "_c" + std::to_string(v.component + 1);
+      c.direction = "component " + std::to_string(v.component + 1);
+    }
     c.crystal = crystal;
     c.moments = site_moments(v.moments, moment);
     c.irrep = v.irrep;

@@ -38,7 +38,8 @@ json msg_json(const MagneticGroupLabel& g) {
 }
 
 [[noreturn]] void bad(const std::string& path, const std::string& field, const std::string& what) {
-  throw ParseError(path, 0, field, what);
+  // A JSON field, not a table column: name it in the message and leave ParseError's column empty.
+  throw ParseError(path, 0, "", field.empty() ? what : "field '" + field + "': " + what);
 }
 
 Eigen::MatrixXd matrix_from(const json& j, const std::string& path, const std::string& field, Eigen::Index cols) {

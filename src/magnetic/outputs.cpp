@@ -41,7 +41,19 @@ OutputSummary write_outputs(const MagneticBasis& basis, const OutputOptions& opt
         files.emplace_back(options.vasp_dir / c.name / "POSCAR", v.poscar);
         files.emplace_back(options.vasp_dir / c.name / "INCAR", v.incar);
       }
-      if (!options.qe_dir.empty()) files.emplace_back(options.qe_dir / c.name / "pw.in", write_pw_input(c, options.qe));
+      if (!options.qe_dir.empty()) {
+        // pw.x has a compile-time species limit (ntypx); a candidate with more distinct moments than that is left
+        // out (and said so) rather than costing the user every other output.
+        QeOptions unlimited = options.qe;
+        unlimited.max_species = 1 << 20;
+        const std::size_t n_species = qe_species(c, unlimited).size();
+        if (static_cast<int>(n_species) > options.qe.max_species)
+          summary.skipped.push_back(c.name + ": pw.in not written, it needs " + std::to_string(n_species) +
+                                    " pw.x species (distinct element/moment pairs), more than max_species = " +
+                                    std::to_string(options.qe.max_species));
+        else
+          files.emplace_back(options.qe_dir / c.name / "pw.in", write_pw_input(c, options.qe));
+      }
       if (!options.mcif_dir.empty()) {
         // The candidate's own magnetic symmetry (not the label's group alone): the magCIF lists its operations.
         const auto msg = structure::analyze_magnetic(c.crystal, c.moments, options.symprec, options.mag_symprec);

@@ -134,7 +134,7 @@ std::string resolve_pseudopotential(const QeOptions& options, const std::string&
     if (!iter->is_regular_file(ec)) continue;
     const std::string name = iter->path().filename().string();
     const std::string low = lower(name);
-    if (low.size() <= sym.size() + 4 || low.compare(0, sym.size(), sym) != 0) continue;
+    if (low.size() < sym.size() + 4 || low.compare(0, sym.size(), sym) != 0) continue;  // "Mn.UPF" counts
     const char sep = low[sym.size()];
     if (sep != '.' && sep != '_' && sep != '-') continue;
     if (low.compare(low.size() - 4, 4, ".upf") != 0) continue;
@@ -143,12 +143,12 @@ std::string resolve_pseudopotential(const QeOptions& options, const std::string&
   std::sort(matches.begin(), matches.end());
   if (matches.empty())
     throw InvalidArgument("pseudopotential for " + element + ": no " + element + ".*/" + element + "_*/" + element +
-                          "-* .UPF file in " + dir.string() + " (set QeOptions.pseudopotentials[\"" + element + "\"])");
+                          "-* .UPF file in " + dir.string() + " (name the file: --pseudo " + element + "=FILE, or pseudopotentials={\"" + element + "\": FILE} in Python)");
   if (matches.size() > 1) {
     std::string list;
     for (const auto& m : matches) list += (list.empty() ? "" : ", ") + m;
     throw InvalidArgument("pseudopotential for " + element + ": several files in " + dir.string() + " match (" +
-                          list + "); choose one with QeOptions.pseudopotentials[\"" + element + "\"]");
+                          list + "); choose one: --pseudo " + element + "=FILE, or pseudopotentials={\"" + element + "\": FILE} in Python");
   }
   return matches.front();
 }

@@ -652,7 +652,7 @@ std::filesystem::path write_slurm_array(const std::vector<Candidate>& candidates
   if (!slurm.partition.empty()) os << "#SBATCH --partition=" << slurm.partition << "\n";
   if (!slurm.account.empty()) os << "#SBATCH --account=" << slurm.account << "\n";
   for (const auto& d : slurm.extra_directives) os << "#SBATCH " << d << "\n";
-  os << "# Written by tsunagu: one array task per candidate directory; collect the results with collect_results\n"
+  os << "# Written by tsunagu: one array task per candidate directory; collect the results with `tsunagu magnetic collect`\n"
      << "# (tsunagu reads each pw.out into " << options.database_path().string() << ").\n"
      << "set -u\n";
   for (const auto& line : slurm.setup) os << line << "\n";

@@ -311,3 +311,69 @@ TEST(MagneticBasis, BadInputGetsOneClearLine) {
     EXPECT_NE(std::string(e.what()).find("whole orbits"), std::string::npos) << e.what();
   }
 }
+
+namespace {
+// The crystal repeated n0 x n1 x n2 times (sites in order: all copies of site 0, then of site 1, ...).
+ts::Crystal supercell(const ts::Crystal& c, int n0, int n1, int n2) {
+  ts::Crystal s = c;
+  s.lattice.row(0) *= n0;
+  s.lattice.row(1) *= n1;
+  s.lattice.row(2) *= n2;
+  const int n = n0 * n1 * n2;
+  s.frac.resize(c.frac.rows() * n, 3);
+  s.numbers.clear();
+  s.labels.clear();
+  Eigen::Index r = 0;
+  for (Eigen::Index i = 0; i < c.frac.rows(); ++i)
+    for (int a = 0; a < n0; ++a)
+      for (int b = 0; b < n1; ++b)
+        for (int k = 0; k < n2; ++k) {
+          s.frac.row(r++) = Eigen::RowVector3d((c.frac(i, 0) + a) / n0, (c.frac(i, 1) + b) / n1, (c.frac(i, 2) + k) / n2);
+          s.numbers.push_back(c.numbers[static_cast<std::size_t>(i)]);
+          s.labels.push_back(c.labels[static_cast<std::size_t>(i)]);
+        }
+  return s;
+}
+}  // namespace
+
+TEST(MagneticBasis, CentredConventionalCellGivesThePrimitiveCellsBasisRepeatedOnCentringCopies) {
+  // bcc Fe as Im-3m conventional cell (2 atoms, related by the centring): q = 0 is the 3-dimensional ferromagnet.
+  const auto bcc = crystal_for(229, {{"Fe1", {0, 0, 0}}});
+  const auto b = mg::generate_basis(bcc, opts("Fe"));
+  ASSERT_EQ(bcc.n_sites(), 2u);
+  expect_orthonormal_and_complete(b);
+  EXPECT_EQ(b.decomposition, "T1g");
+  for (const auto& v : b.vectors) EXPECT_NEAR((v.moments.row(0) - v.moments.row(1)).norm(), 0, 1e-12);
+  // Face-centred: rock salt with "magnetic" Na (4 per conventional cell, 1 per primitive cell): again T1g only.
+  const auto nacl = ts::read_cif(kData + "NaCl_Fm-3m_from_IT_number.cif");
+  const auto f = mg::generate_basis(nacl, opts("Na"));
+  expect_orthonormal_and_complete(f);
+  EXPECT_EQ(f.dimension, 3);
+  EXPECT_EQ(f.decomposition, "T1g");
+}
+
+TEST(MagneticBasis, SupercellKeepingThePointGroupRepeatsTheQ0BasisAndOneBreakingItIsRefused) {
+  const auto c = mn3gan();
+  const auto prim = mg::generate_basis(c, opts("Mn"));
+  const auto big = mg::generate_basis(supercell(c, 2, 2, 2), opts("Mn"));
+  expect_orthonormal_and_complete(big);
+  EXPECT_EQ(big.dimension, 9);
+  EXPECT_EQ(big.decomposition, "2T1g + T2g");
+  ASSERT_EQ(big.vectors.size(), prim.vectors.size());
+  for (std::size_t k = 0; k < big.vectors.size(); ++k) {
+    EXPECT_EQ(big.vectors[k].irrep, prim.vectors[k].irrep);
+    EXPECT_EQ(big.vectors[k].multipole, prim.vectors[k].multipole);
+    EXPECT_EQ(big.vectors[k].magnetic_space_group.uni, prim.vectors[k].magnetic_space_group.uni);
+    // Magnetic atom i of the primitive cell has copies 8i .. 8i+7: same moment, norm spread over 8 copies.
+    for (Eigen::Index i = 0; i < 3; ++i)
+      for (int t = 0; t < 8; ++t)
+        EXPECT_NEAR((big.vectors[k].moments.row(8 * i + t) * std::sqrt(8.0) - prim.vectors[k].moments.row(i)).norm(), 0,
+                    1e-9);
+  }
+  try {
+    mg::generate_basis(supercell(c, 2, 1, 1), opts("Mn"));
+    FAIL() << "a 2x1x1 supercell of a cubic crystal must be refused";
+  } catch (const tsunagu::InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("supercell"), std::string::npos) << e.what();
+  }
+}

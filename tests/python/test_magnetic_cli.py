@@ -167,3 +167,22 @@ def test_dry_run_and_slurm_write_inputs_and_collect_reads_nothing_yet(cli, tmp_p
     assert r.returncode == 0, r.stderr
     res = json.loads(run(cli, "results", "--db", tmp_path / "s" / "results.sqlite", "--json").stdout)
     assert len(res) == n and {x["status"] for x in res} == {"pending"}
+
+
+def test_no_directions_keeps_components_as_candidates_and_species_limit_skips_with_a_warning(cli, tmp_path):
+    out = tmp_path / "b.json"
+    r = run(cli, "generate", EXAMPLES / "Mn3GaN.cif", "--magnetic-atoms", "Mn", "--no-directions", "-o", out)
+    assert r.returncode == 0, r.stderr
+    names = [c["name"] for c in json.loads(out.read_text())["candidates"]]
+    assert len(names) == 9 and names[0] == "001_T1g_M1_c1"
+    pseudo = tmp_path / "pseudo"
+    pseudo.mkdir()
+    for el in ("Mn", "Ga", "N"):
+        (pseudo / f"{el}.UPF").write_text("")
+    r = run(cli, "generate", EXAMPLES / "Mn3GaN.cif", "--magnetic-atoms", "Mn", "--qe", tmp_path / "qe",
+            "--pseudo-dir", pseudo, "--max-species", "4", "--ecutwfc", "50")
+    assert r.returncode == 0, r.stderr
+    written = sorted(p.parent.name for p in (tmp_path / "qe").glob("*/pw.in"))
+    assert written and all("M1" in n or "_001" in n for n in written)  # collinear ones need <= 4 species
+    assert "more than max_species = 4" in r.stderr
+    assert "ecutwfc = 50" in (tmp_path / "qe" / written[0] / "pw.in").read_text()

@@ -4,6 +4,7 @@
 /// write the same files.
 #include <cstddef>
 #include <filesystem>
+#include <string>
 #include <vector>
 
 #include "tsunagu/magnetic/basis.hpp"
@@ -27,6 +28,8 @@ struct OutputOptions {
 struct OutputSummary {
   std::size_t candidates = 0;                ///< DFT candidates of the basis
   std::vector<std::filesystem::path> files;  ///< every file written, in order
+  /// One line per candidate left out of an output, e.g. a pw.in needing more species than qe.max_species.
+  std::vector<std::string> skipped;
 };
 
 /// Writes the requested outputs. All files are produced in memory first and then written as one atomic unit
