@@ -370,6 +370,11 @@ MagneticBasis generate_basis(const structure::Crystal& crystal, const BasisOptio
       }
       centres.push_back(c / static_cast<double>(no));
     }
+    // Last resort (e.g. the 16a sites of Ia-3d sitting on the centre, where every operation of the site's
+    // stabilizer maps v = 0 onto itself while the operations mapping to other atoms do too): a centre slightly off
+    // every symmetry element, so that no rotation fixes v and each atom owns its own points. The projection keeps
+    // the basis exact; only the multipole labels refer to this displaced centre.
+    centres.push_back(origin + Pinv * Eigen::Vector3d(0.0123, 0.0371, 0.0517));
     std::vector<Eigen::Vector3d> points;
     std::vector<int> owner;
     bool ok = false;

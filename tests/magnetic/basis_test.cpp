@@ -240,6 +240,10 @@ TEST(MagneticBasis, GeneralPositionInAll230SpaceGroupsCarriesThreeRegularReprese
     o.magnetic_groups = false;  // spglib's magnetic groups are checked above; here the representation theory
     const auto b = mg::generate_basis(prim, o);
     expect_orthonormal_and_complete(b);
+    // The conventional cell (centred for A, C, F, I, R lattices) gives the same q = 0 space.
+    const auto conv = mg::generate_basis(c, o);
+    expect_orthonormal_and_complete(conv);
+    EXPECT_EQ(conv.decomposition, b.decomposition) << "conventional cell of space group " << sg;
     const mg::PointGroup& pg = mg::point_group(b.point_group);
     ASSERT_EQ(b.dimension, 3 * pg.order) << sg;
     const auto n = count_irreps(b);
