@@ -130,6 +130,10 @@ struct MsgCache {
   const std::vector<std::size_t>* sites;
   double symprec, mag_symprec;
   std::map<std::vector<int>, std::pair<MagneticGroupLabel, bool>> cache;
+  /// conj[g][h]: index of the operation g^-1 h g. Conjugating a magnetic group by an operation of the crystal gives
+  /// a group of the same type (UNI) that admits the same net moment, so a signature conjugate to a cached one needs
+  /// no spglib call (the [100]/[010]/[001] components of a T irrep, for instance). Empty: no conjugation.
+  std::vector<std::vector<int>> conj;
 
   std::pair<MagneticGroupLabel, bool> get(const Vec& v, const std::vector<Action>& actions) {
     // Operations that keep v (+1), reverse it (-1, combined with time reversal) or neither (0) decide the
@@ -142,6 +146,15 @@ struct MsgCache {
       sig.push_back((w - v).norm() < tol ? 1 : (w + v).norm() < tol ? -1 : 0);
     }
     if (auto it = cache.find(sig); it != cache.end()) return it->second;
+    std::vector<int> image(sig.size());
+    for (const auto& cg : conj) {
+      for (std::size_t h = 0; h < sig.size(); ++h) image[h] = sig[static_cast<std::size_t>(cg[h])];
+      if (auto it = cache.find(image); it != cache.end()) {
+        const auto result = it->second;
+        cache.emplace(sig, result);
+        return result;
+      }
+    }
     Eigen::MatrixXd m = Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(crystal->n_sites()), 3);
     double mx = 0;
     for (std::size_t i = 0; i < sites->size(); ++i) mx = std::max(mx, v.segment<3>(3 * static_cast<Eigen::Index>(i)).norm());
@@ -299,7 +312,40 @@ MagneticBasis generate_basis(const structure::Crystal& crystal, const BasisOptio
 
   const Eigen::Vector3d origin = -Pinv * ds.origin_shift;  // standard origin in input fractional coordinates
   out.multiplicities.assign(n_irreps, 0);
-  MsgCache msg{&crystal, &msites, options.symprec, options.mag_symprec, {}};
+  MsgCache msg{&crystal, &msites, options.symprec, options.mag_symprec, {}, {}};
+  {
+    // Composition table of the input cell's operations (x -> R x + t, translations modulo 1) for the conjugates.
+    const auto& ops = ds.operations;
+    const std::size_t n = ops.size();
+    auto find_op = [&](const Eigen::Matrix3i& R, const Eigen::Vector3d& t) {
+      for (std::size_t k = 0; k < n; ++k) {
+        if (ops[k].rotation != R) continue;
+        Eigen::Vector3d d = ops[k].translation - t;
+        for (int q = 0; q < 3; ++q) d(q) -= std::round(d(q));
+        if (d.norm() < 1e-5) return static_cast<int>(k);
+      }
+      return -1;
+    };
+    std::vector<std::vector<int>> conj(n, std::vector<int>(n, -1));
+    bool closed = true;
+    for (std::size_t g = 0; g < n && closed; ++g) {
+      const Eigen::Matrix3i Ri = ops[g].rotation.cast<double>().inverse().array().round().cast<int>().matrix();
+      const Eigen::Vector3d ti = -(Ri.cast<double>() * ops[g].translation);  // g^-1 = (R^-1, -R^-1 t)
+      for (std::size_t h = 0; h < n; ++h) {
+        // g^-1 h g: x -> Ri (Rh (Rg x + tg) + th) + ti
+        const Eigen::Matrix3i R = Ri * ops[h].rotation * ops[g].rotation;
+        const Eigen::Vector3d t = Ri.cast<double>() * (ops[h].rotation.cast<double>() * ops[g].translation +
+                                                        ops[h].translation) + ti;
+        const int k = find_op(R, t);
+        if (k < 0) {
+          closed = false;  // tolerances left the set not closed: skip the shortcut, spglib decides every group
+          break;
+        }
+        conj[g][h] = k;
+      }
+    }
+    if (closed) msg.conj = std::move(conj);
+  }
 
   for (const auto& [rep, members] : by_rep) {
     Orbit orbit;

@@ -212,6 +212,12 @@ TEST(MagneticBasis, SpglibMagneticGroupOfEveryVectorIsItsStabilizer) {
       }
       EXPECT_EQ(static_cast<std::size_t>(n_stab), ms.operations.size());
     }
+    // Directions too (their labels may come from a cached conjugate group): spglib on the moments themselves.
+    for (const auto& d : b.directions) {
+      const auto ms = ts::analyze_magnetic(crystal, b.site_moments(d.moments, 1.0));
+      EXPECT_EQ(ms.uni_number, d.magnetic_space_group.uni) << crystal.source << " " << d.irrep << " " << d.label;
+      EXPECT_EQ(ms.admits_ferromagnetism, d.ahe_allowed) << crystal.source << " " << d.irrep << " " << d.label;
+    }
   }
 }
 
