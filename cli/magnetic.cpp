@@ -213,16 +213,11 @@ std::string summary_text(const mg::RunSummary& s) {
 void print_ranking(const mg::ResultsDatabase& db, const std::string& structure);
 
 void run_run(const RunArgs& a) {
-  std::vector<mg::Candidate> cands = mg::read_candidates_json(a.basis);
-  if (!a.only.empty()) {
-    std::vector<mg::Candidate> keep;
-    for (const auto& name : split_list(a.only)) {
-      bool found = false;
-      for (const auto& c : cands)
-        if (c.name == name) keep.push_back(c), found = true;
-      if (!found) throw InvalidArgument("--only: no candidate '" + name + "' in " + a.basis);
-    }
-    cands = std::move(keep);
+  std::vector<mg::Candidate> cands;
+  try {
+    cands = mg::select_candidates(mg::read_candidates_json(a.basis), split_list(a.only), a.basis);
+  } catch (const InvalidArgument& e) {
+    throw InvalidArgument(std::string("--only: ") + e.what());
   }
   if (cands.empty()) throw InvalidArgument(a.basis + ": no DFT candidates to run");
   const mg::QeOptions qe = qe_options(a.qe);
@@ -320,26 +315,7 @@ void run_results(const ResultsArgs& a) {
     print_ranking(db, a.structure);
     return;
   }
-  nlohmann::json out = nlohmann::json::array();
-  for (const auto& r : mg::rank_results(db, a.structure)) {
-    auto finite = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); };
-    out.push_back({{"structure", r.structure},
-                   {"candidate", r.candidate},
-                   {"irrep", r.irrep},
-                   {"multipole", r.multipole},
-                   {"direction", r.direction},
-                   {"bns_symbol", r.bns_symbol},
-                   {"status", r.status},
-                   {"converged", r.converged},
-                   {"energy_ry", finite(r.energy_ry)},
-                   {"energy_ev", finite(r.energy_ev)},
-                   {"delta_mev_per_magnetic_atom", finite(r.delta_mev_per_magnetic_atom)},
-                   {"n_magnetic", r.n_magnetic},
-                   {"total_magnetization", {finite(r.total_magnetization(0)), finite(r.total_magnetization(1)),
-                                            finite(r.total_magnetization(2))}},
-                   {"message", r.message}});
-  }
-  std::cout << out.dump(2) << "\n";
+  std::cout << mg::ranking_json(db, a.structure) << "\n";
 }
 
 void register_magnetic_dft(CLI::App* s) {

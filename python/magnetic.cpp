@@ -130,41 +130,6 @@ py::dict summary_dict(const mg::RunSummary& s) {
   return d;
 }
 
-py::object finite_or_none(double v) { return std::isfinite(v) ? py::object(py::float_(v)) : py::object(py::none()); }
-
-py::list ranking(const std::string& db_path, const std::string& structure) {
-  const mg::ResultsDatabase db(db_path);
-  py::list out;
-  for (const auto& r : mg::rank_results(db, structure)) {
-    py::dict d;
-    d["structure"] = r.structure;
-    d["candidate"] = r.candidate;
-    d["irrep"] = r.irrep;
-    d["multipole"] = r.multipole;
-    d["direction"] = r.direction;
-    d["bns_symbol"] = r.bns_symbol;
-    d["status"] = r.status;
-    d["converged"] = r.converged;
-    d["energy_ry"] = finite_or_none(r.energy_ry);
-    d["energy_ev"] = finite_or_none(r.energy_ev);
-    d["delta_mev_per_magnetic_atom"] = finite_or_none(r.delta_mev_per_magnetic_atom);
-    d["n_magnetic"] = r.n_magnetic;
-    d["total_magnetization"] = Eigen::Vector3d(r.total_magnetization);
-    d["message"] = r.message;
-    const auto row = db.result(r.structure, r.candidate);
-    if (row) {
-      d["site_moments"] = RowMatrix(row->site_moments);
-      d["initial_moments"] = RowMatrix(row->initial_moments);
-      d["n_iterations"] = row->n_iterations;
-      d["wall_time_s"] = finite_or_none(row->wall_time_s);
-      d["output_path"] = row->output_path;
-      d["attempts"] = row->attempts;
-    }
-    out.append(d);
-  }
-  return out;
-}
-
 }  // namespace
 
 void bind_magnetic(py::module_& m) {
@@ -229,21 +194,13 @@ void bind_magnetic(py::module_& m) {
       "run",
       [](const std::string& basis_path, const py::dict& qe, const py::dict& workflow, const std::string& name,
          const std::vector<std::string>& only, const py::object& slurm) {
-        std::vector<mg::Candidate> cands = mg::read_candidates_json(basis_path);
-        if (!only.empty()) {
-          std::vector<mg::Candidate> keep;
-          for (const auto& n : only) {
-            bool found = false;
-            for (const auto& c : cands)
-              if (c.name == n) keep.push_back(c), found = true;
-            if (!found) throw InvalidArgument("only: no candidate '" + n + "' in " + basis_path);
-          }
-          cands = std::move(keep);
-        }
+        const std::vector<mg::Candidate> cands =
+            mg::select_candidates(mg::read_candidates_json(basis_path), only, basis_path);
         const mg::QeOptions q = qe_from(qe);
         const mg::WorkflowOptions w = workflow_from(workflow);
         py::dict out;
         if (!slurm.is_none()) {
+          if (!py::isinstance<py::dict>(slurm)) throw InvalidArgument("slurm: expected a dict of Slurm settings");
           const mg::SlurmOptions s = slurm_from(slurm.cast<py::dict>());
           std::filesystem::path script;
           {
@@ -280,7 +237,12 @@ void bind_magnetic(py::module_& m) {
       },
       py::arg("workflow"));
 
-  m.def("results", &ranking, py::arg("database"), py::arg("structure") = "");
+  m.def(
+      "results",
+      [](const std::string& db_path, const std::string& structure) {
+        return mg::ranking_json(mg::ResultsDatabase(db_path), structure);
+      },
+      py::arg("database"), py::arg("structure") = "", "ranking_json: the ranked results as JSON text");
 }
 
 }  // namespace tsunagu::python

@@ -155,7 +155,13 @@ def results(database: _PathLike, structure: str = "") -> list:
     """Candidates ranked by energy (``tsunagu magnetic results``): dicts with structure, candidate, irrep,
     multipole, direction, bns_symbol, status, converged, energy_ry/energy_ev, delta_mev_per_magnetic_atom (above the
     lowest converged candidate of the structure), total_magnetization (3,) μB/cell, site_moments (n_atoms, 3) μB,
-    initial_moments, n_iterations, wall_time_s, message. None where a number is unknown."""
+    initial_moments, n_iterations, wall_time_s, output_path, attempts, message. None where a number is unknown
+    (NaN inside the arrays). The same rows as ``tsunagu magnetic results --json``."""
     if not os.path.exists(database):
         raise FileNotFoundError(f"no results database {os.fspath(database)}")
-    return [dict(r) for r in _C.results(os.fspath(database), str(structure))]
+    rows = json.loads(_C.results(os.fspath(database), str(structure)))
+    for r in rows:
+        r["total_magnetization"] = np.array(r["total_magnetization"], dtype=np.float64)  # null -> nan
+        for key in ("site_moments", "initial_moments"):
+            r[key] = np.array(r[key], dtype=np.float64).reshape(-1, 3)
+    return rows

@@ -748,4 +748,47 @@ std::vector<RankedResult> rank_results(const ResultsDatabase& db, const std::str
   return out;
 }
 
+std::string ranking_json(const ResultsDatabase& db, const std::string& structure) {
+  std::map<std::pair<std::string, std::string>, ResultRow> rows;
+  for (auto& r : db.results(structure)) rows.emplace(std::make_pair(r.structure, r.candidate), std::move(r));
+  auto num = [](double v) { return std::isfinite(v) ? json(v) : json(nullptr); };
+  json out = json::array();
+  for (const RankedResult& r : rank_results(db, structure)) {
+    const ResultRow& row = rows.at({r.structure, r.candidate});
+    out.push_back({{"structure", r.structure},
+                   {"candidate", r.candidate},
+                   {"irrep", r.irrep},
+                   {"multipole", r.multipole},
+                   {"direction", r.direction},
+                   {"bns_symbol", r.bns_symbol},
+                   {"status", r.status},
+                   {"converged", r.converged},
+                   {"energy_ry", num(r.energy_ry)},
+                   {"energy_ev", num(r.energy_ev)},
+                   {"delta_mev_per_magnetic_atom", num(r.delta_mev_per_magnetic_atom)},
+                   {"n_magnetic", r.n_magnetic},
+                   {"total_magnetization", matrix_json(r.total_magnetization.transpose()).at(0)},
+                   {"site_moments", matrix_json(row.site_moments)},
+                   {"initial_moments", matrix_json(row.initial_moments)},
+                   {"n_iterations", row.n_iterations},
+                   {"wall_time_s", num(row.wall_time_s)},
+                   {"output_path", row.output_path},
+                   {"attempts", row.attempts},
+                   {"message", r.message}});
+  }
+  return out.dump(2);
+}
+
+std::vector<Candidate> select_candidates(const std::vector<Candidate>& all, const std::vector<std::string>& names,
+                                         const std::string& source) {
+  if (names.empty()) return all;
+  std::vector<Candidate> out;
+  for (const auto& name : names) {
+    const auto it = std::find_if(all.begin(), all.end(), [&](const Candidate& c) { return c.name == name; });
+    if (it == all.end()) throw InvalidArgument("no candidate '" + name + "' in " + source);
+    out.push_back(*it);
+  }
+  return out;
+}
+
 }  // namespace tsunagu::magnetic

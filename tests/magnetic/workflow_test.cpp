@@ -1,6 +1,7 @@
 #include "tsunagu/magnetic/workflow.hpp"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 #include <sqlite3.h>
 
 #include <chrono>
@@ -289,6 +290,35 @@ TEST_F(WorkflowTest, DatabaseRegistrationIsIdempotent) {
   sqlite3_exec(other, "CREATE TABLE t (x)", nullptr, nullptr, nullptr);
   sqlite3_close(other);
   EXPECT_THROW(ResultsDatabase(dir.path() / "other.sqlite"), IoError);
+}
+
+TEST_F(WorkflowTest, RankingJsonAndCandidateSelection) {
+  ResultsDatabase db(dir.path() / "r.sqlite");
+  const auto fm = h2("fm", 1), afm = h2("afm", -1);
+  const auto sid = db.add_structure("box", fm.crystal);
+  const auto id_fm = db.add_candidate(sid, fm), id_afm = db.add_candidate(sid, afm);
+  db.store_result(id_fm, parse_pw_output(fake_output(-1.5, 0.9)), "fm/pw.out");
+  db.store_result(id_afm, parse_pw_output(fake_output(-1.5 - 2.0 / 13605.693122994, 0.9)), "afm/pw.out");
+  const auto j = nlohmann::json::parse(ranking_json(db));
+  ASSERT_EQ(j.size(), 2u);
+  // afm is 2 meV per cell lower; 2 magnetic atoms -> fm at +1 meV per magnetic atom.
+  EXPECT_EQ(j[0]["candidate"], "afm");
+  EXPECT_NEAR(j[0]["delta_mev_per_magnetic_atom"].get<double>(), 0.0, 1e-9);
+  EXPECT_NEAR(j[1]["delta_mev_per_magnetic_atom"].get<double>(), 1.0, 0.01);  // energies printed to 1e-6 Ry
+  EXPECT_EQ(j[1]["site_moments"].size(), 2u);
+  EXPECT_DOUBLE_EQ(j[1]["initial_moments"][1][2].get<double>(), 1.0);
+
+  const std::vector<Candidate> all{fm, afm};
+  EXPECT_EQ(select_candidates(all, {}, "b.json").size(), 2u);
+  const auto one = select_candidates(all, {"afm"}, "b.json");
+  ASSERT_EQ(one.size(), 1u);
+  EXPECT_EQ(one[0].name, "afm");
+  try {
+    select_candidates(all, {"afm", "nope"}, "b.json");
+    FAIL();
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("no candidate 'nope' in b.json"), std::string::npos);
+  }
 }
 
 TEST_F(WorkflowTest, OptionsValidation) {

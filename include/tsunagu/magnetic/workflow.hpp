@@ -167,4 +167,14 @@ std::vector<RankedResult> rank_results(const ResultsDatabase& db, const std::str
 /// Sites with |moment| > 1e-4 μB.
 int count_magnetic_sites(const Eigen::MatrixXd& moments);
 
+/// rank_results as a JSON array (what `tsunagu magnetic results --json` prints and tsunagu.magnetic.results
+/// returns): the RankedResult fields plus site_moments and initial_moments ((n_sites, 3) μB), n_iterations,
+/// wall_time_s, output_path and attempts; unknown numbers are null.
+std::string ranking_json(const ResultsDatabase& db, const std::string& structure = "");
+
+/// The candidates named in `names`, in that order (all of them when `names` is empty). InvalidArgument naming the
+/// first name not found in `source` (e.g. the basis file).
+std::vector<Candidate> select_candidates(const std::vector<Candidate>& all, const std::vector<std::string>& names,
+                                         const std::string& source);
+
 }  // namespace tsunagu::magnetic
