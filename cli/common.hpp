@@ -26,5 +26,7 @@ void register_bo(CLI::App& app);
 void register_campaign(CLI::App& app);
 void register_structure(CLI::App& app);
 void register_magnetic(CLI::App& app);
+void register_features(CLI::App& app);
+void register_xas(CLI::App& app);
 
 }  // namespace tsunagu::cli

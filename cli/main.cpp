@@ -38,6 +38,8 @@ int main(int argc, char** argv) {
   tsunagu::cli::register_campaign(app);
   tsunagu::cli::register_structure(app);
   tsunagu::cli::register_magnetic(app);
+  tsunagu::cli::register_features(app);
+  tsunagu::cli::register_xas(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -16,9 +16,14 @@ void bind_bayesopt(pybind11::module_& m);
 void bind_campaign(pybind11::module_& m);
 void bind_structure(pybind11::module_& m);
 void bind_magnetic(pybind11::module_& m);
+void bind_features(pybind11::module_& m);
+void bind_nn(pybind11::module_& m);
+void bind_xas(pybind11::module_& m);
 
 /// A Crystal from the arrays the Python Crystal class passes (tsunagu/structure.py Crystal._args()); validated.
 structure::Crystal make_crystal(const Eigen::Matrix3d& lattice, const Eigen::MatrixXd& frac,
                                 const std::vector<int>& numbers, const std::vector<std::string>& labels,
                                 const Eigen::VectorXd& occupancies, bool periodic, const std::string& source);
+/// A Crystal from a tuple of those arrays (Crystal._args()), for bindings that take lists of crystals.
+structure::Crystal crystal_from_args(const pybind11::tuple& args);
 }  // namespace tsunagu::python

@@ -62,4 +62,10 @@ PYBIND11_MODULE(_tsunagu, m) {
   tsunagu::python::bind_structure(structure);
   auto magnetic = m.def_submodule("magnetic", "cluster-multipole magnetic structures, DFT inputs, pw.x workflow");
   tsunagu::python::bind_magnetic(magnetic);
+  auto features = m.def_submodule("features", "structure descriptors: composition, Coulomb, partial RDF, site-centred");
+  tsunagu::python::bind_features(features);
+  auto nn = m.def_submodule("nn", "multilayer perceptrons on LibTorch");
+  tsunagu::python::bind_nn(nn);
+  auto xas = m.def_submodule("xas", "X-ray absorption spectra: datasets, structure -> spectrum networks, evaluation");
+  tsunagu::python::bind_xas(xas);
 }

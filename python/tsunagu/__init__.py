@@ -8,6 +8,9 @@ tsunagu.bayesopt Gaussian processes, acquisitions, Bayesian optimisation (sugges
 tsunagu.campaign autonomous experiment campaigns (SQLite state, instrument adapters, resume)
 tsunagu.structure crystal structures (CIF, POSCAR, pymatgen JSON, XYZ) and spglib (magnetic) symmetry
 tsunagu.magnetic cluster-multipole magnetic structures, DFT inputs (VASP, pw.x, magCIF), pw.x results database
+tsunagu.features structure descriptors: composition/element statistics, Coulomb eigenvalues, partial RDFs, site-centred
+tsunagu.nn       multilayer perceptrons on LibTorch (MLPRegressor, MLPClassifier) with deterministic seeds
+tsunagu.xas      X-ray absorption spectra: dataset loaders, structure -> spectrum networks with BO tuning, evaluation
 tsunagu.io      CSV and HDF5 helpers
 
 Errors raised by the C++ library are subclasses of :class:`tsunagu.Error`; bad input raises
@@ -22,7 +25,8 @@ from ._tsunagu import (  # noqa: F401
     ParseError,
     __version__,
 )
-from . import bayesopt, campaign, io, magnetic, sparse, spectra, structure  # noqa: F401
+from . import bayesopt, campaign, features, io, magnetic, nn, sparse, spectra, structure, xas  # noqa: F401
 
-__all__ = ["Error", "InvalidArgument", "IoError", "NumericalError", "ParseError", "bayesopt", "campaign", "io", "magnetic", "sparse", "spectra", "structure",
+__all__ = ["Error", "InvalidArgument", "IoError", "NumericalError", "ParseError", "bayesopt", "campaign", "features", "io",
+           "magnetic", "nn", "sparse", "spectra", "structure", "xas",
            "__version__"]
