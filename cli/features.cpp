@@ -55,7 +55,7 @@ void run_features(const FeaturesArgs& a) {
   }
   spec.validate();
   const bool need_site =
-      std::find(spec.kinds.begin(), spec.kinds.end(), features::DescriptorKind::Site) != spec.kinds.end();
+      features::needs_site(spec.kinds);
   std::vector<std::size_t> sites;
   if (need_site) {
     if (a.site >= 0 && !a.absorber.empty()) throw InvalidArgument("--site and --absorber: give one of them");
@@ -112,9 +112,9 @@ void register_features(CLI::App& app) {
   f->add_option("structures", a.files, "structure files (CIF, POSCAR, pymatgen/MP JSON, XYZ)")
       ->required()
       ->check(CLI::ExistingFile);
-  f->add_option("--kind", a.kinds, "comma-separated: composition,prdf,coulomb,site")->capture_default_str();
-  f->add_option("--site", a.site, "absorbing atom for --kind site (0-based index in every file)");
-  f->add_option("--absorber", a.absorber, "absorbing element for --kind site (its first atom in every file)");
+  f->add_option("--kind", a.kinds, "comma-separated: composition,prdf,coulomb,site,acsf")->capture_default_str();
+  f->add_option("--site", a.site, "absorbing atom for --kind site or acsf (0-based index in every file)");
+  f->add_option("--absorber", a.absorber, "absorbing element for --kind site or acsf (its first atom in every file)");
   f->add_option("--format", a.format, "auto | cif | poscar | json | xyz")->capture_default_str();
   f->add_option("--properties", a.properties, "element properties for composition (default: all; see docs)");
   f->add_option("--rdf-cutoff", a.rdf_cutoff, "PRDF range (A)")->capture_default_str();

@@ -84,7 +84,7 @@ void print_metrics_table(const std::vector<std::pair<std::string, json>>& rows) 
 
 struct TrainArgs {
   DataArgs data;
-  std::string mesh, normalize = "none", kinds = "site,composition", hidden, activation, schedule, output, report;
+  std::string mesh, normalize = "none", kinds, hidden, activation, schedule, output, report;
   std::optional<double> align_edge;
   int tune = 0, epochs = -1, batch_size = -1, patience = -1, folds = 5, knn_k = 5;
   std::optional<double> lr, dropout, weight_decay;
@@ -98,7 +98,7 @@ void run_train(const TrainArgs& a) {
   if (!a.mesh.empty()) o.mesh = xas::parse_mesh(a.mesh);
   o.normalization = xas::parse_normalization(a.normalize);
   o.align_edge_to = a.align_edge;
-  o.descriptors.kinds = features::parse_descriptor_kinds(a.kinds);
+  if (!a.kinds.empty()) o.descriptors.kinds = features::parse_descriptor_kinds(a.kinds);
   o.descriptors.site_cutoff = a.site_cutoff;
   if (!a.hidden.empty()) {
     o.mlp.hidden.clear();
@@ -182,6 +182,8 @@ void run_predict(const PredictArgs& a) {
   std::vector<structure::Crystal> cs;
   for (const auto& f : a.files) cs.push_back(structure::read_structure(f, ro));
   std::vector<std::size_t> sites;
+  if (a.absorber_index < -1)
+    throw InvalidArgument("--absorber-index: must be a 0-based site index, got " + std::to_string(a.absorber_index));
   if (a.absorber_index >= 0) sites.assign(cs.size(), static_cast<std::size_t>(a.absorber_index));
   const Eigen::MatrixXd Y = model.predict(cs, sites);
   const Eigen::VectorXd e = model.mesh().points();
@@ -260,7 +262,7 @@ void register_xas(CLI::App& app) {
   t->add_option("--mesh", ta.mesh, "energy mesh LO:HI:N in eV (default: the range every spectrum covers)");
   t->add_option("--normalize", ta.normalize, "none | max | area | edge")->capture_default_str();
   t->add_option("--align-edge", ta.align_edge, "shift every spectrum so its edge lies at this energy (eV)");
-  t->add_option("--kind", ta.kinds, "descriptors for structure data: composition,prdf,coulomb,site")
+  t->add_option("--kind", ta.kinds, "descriptors for structure data: any of composition,prdf,coulomb,site,acsf (default acsf)")
       ->capture_default_str();
   t->add_option("--site-cutoff", ta.site_cutoff, "neighbourhood of the absorbing atom (A)")->capture_default_str();
   t->add_option("--tune", ta.tune, "Bayesian-optimisation trials over layers/width/lr/dropout/weight decay (0 = off)")
@@ -270,7 +272,7 @@ void register_xas(CLI::App& app) {
   t->add_option("--hidden", ta.hidden, "hidden layer widths, e.g. 256,256 (default; tuned with --tune)");
   t->add_option("--activation", ta.activation, "relu | tanh | sigmoid | silu | gelu | leaky_relu (default silu)");
   t->add_option("--lr", ta.lr, "Adam learning rate (default 1e-3)");
-  t->add_option("--dropout", ta.dropout, "dropout probability (default 0)");
+  t->add_option("--dropout", ta.dropout, "dropout probability (default 0.2)");
   t->add_option("--weight-decay", ta.weight_decay, "L2 weight decay (default 1e-5)");
   t->add_option("--schedule", ta.schedule, "constant | step | cosine | plateau (default plateau)");
   t->add_option("--batch-size", ta.batch_size, "minibatch size (default 32)")->check(CLI::PositiveNumber);

@@ -53,6 +53,7 @@ void bind_nn(py::module_& m) {
         py::dict d;
         d["train_loss"] = h.train_loss;
         d["val_loss"] = h.val_loss;
+        d["learning_rate"] = h.learning_rate;
         d["epochs_run"] = h.epochs_run;
         d["best_epoch"] = h.best_epoch;
         d["early_stopped"] = h.early_stopped;

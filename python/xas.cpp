@@ -55,7 +55,7 @@ xas::TrainOptions train_options(const std::string& text) {
   if (j.contains("mesh") && !j["mesh"].is_null()) o.mesh = xas::parse_mesh(j["mesh"].get<std::string>());
   if (j.contains("normalization")) o.normalization = xas::parse_normalization(j["normalization"].get<std::string>());
   if (j.contains("align_edge_to") && !j["align_edge_to"].is_null()) o.align_edge_to = j["align_edge_to"].get<double>();
-  if (j.contains("kinds")) o.descriptors.kinds = features::parse_descriptor_kinds(j["kinds"].get<std::string>());
+  if (j.contains("kinds") && !j["kinds"].is_null()) o.descriptors.kinds = features::parse_descriptor_kinds(j["kinds"].get<std::string>());
   if (j.contains("site_cutoff")) o.descriptors.site_cutoff = j["site_cutoff"].get<double>();
   if (j.contains("network")) {
     json net = o.mlp.to_json();  // the XAS defaults, overridden key by key

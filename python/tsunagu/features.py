@@ -63,7 +63,7 @@ def describe(structures, kind: Optional[str] = None, *, site=None, absorber: Opt
              spec: Optional[dict] = None, threads: int = 0, **options) -> Descriptors:
     """Descriptors of one or more structures.
 
-    kind : "composition", "prdf", "coulomb", "site" or a comma-separated combination (default "composition")
+    kind : "composition", "prdf", "coulomb", "site", "acsf" or a comma-separated combination (default "composition")
     site : absorbing atom for ``site`` descriptors: one 0-based index for every structure, or one per structure
     absorber : instead of ``site``, the element whose first atom is the absorbing atom
     spec : a fitted specification from an earlier call (``Descriptors.spec``); then ``kind`` and options must not be
@@ -86,7 +86,7 @@ def describe(structures, kind: Optional[str] = None, *, site=None, absorber: Opt
             s[k] = list(v) if isinstance(v, (list, tuple, np.ndarray)) else v
     kinds = s.get("kinds", [])
     sites: List[int] = []
-    if "site" in kinds:
+    if "site" in kinds or "acsf" in kinds:
         if site is not None and absorber is not None:
             raise InvalidArgument("describe: give site= or absorber=, not both")
         if site is not None:

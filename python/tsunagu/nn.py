@@ -108,7 +108,9 @@ class _Base:
         net = _C.Mlp.load(os.fspath(path))
         o = json.loads(net.options)
         self = cls(hidden=o.pop("hidden"))
-        o.pop("task", None)
+        task = o.pop("task", None)
+        if task != cls._task:
+            raise InvalidArgument(f"{os.fspath(path)}: holds a {task} network, not one for {cls.__name__}")
         self.options = o
         self._net = net
         # The file does not record whether y was 1-D; a single-output network predicts 1-D, as scikit-learn does.

@@ -45,7 +45,7 @@ class Model:
 
     @classmethod
     def train(cls, data, *, mesh: Optional[str] = None, normalization: str = "none",
-              align_edge_to: Optional[float] = None, kinds: str = "site,composition", tune: int = 0,
+              align_edge_to: Optional[float] = None, kinds: Optional[str] = None, site_cutoff: Optional[float] = None, tune: int = 0,
               folds: int = 5, validation_fraction: float = 0.15, knn_k: int = 5, seed: int = 0, threads: int = 0,
               progress: bool = False, **options) -> "Model":
         """Train on a dataset path.
@@ -53,7 +53,8 @@ class Model:
         data : MP XAS JSON/JSON-lines file or folder, XANESNET xyz folder, or descriptor table CSV
         mesh : "LO:HI:N" in eV (default: the range every spectrum covers)
         normalization : "none" | "max" | "area" | "edge"; align_edge_to : eV
-        kinds : descriptors for structure data ("site,composition", ...)
+        site_cutoff : Å, neighbourhood of the absorbing atom for the site/acsf descriptors (default 6)
+        kinds : descriptors for structure data, e.g. "acsf" (the default), "site,composition"; see docs/features.md
         tune : Bayesian-optimisation trials over layers/width/learning rate/dropout/weight decay
         folds : grouped K-fold report (0 = none)
         options : dataset options (format, absorber, table_mesh, spectrum_prefix, feature_prefix, group_column,
@@ -67,6 +68,7 @@ class Model:
         if "hidden" in rest:
             rest["hidden"] = [int(h) for h in rest["hidden"]]
         train = {"mesh": mesh, "normalization": normalization, "align_edge_to": align_edge_to, "kinds": kinds,
+                 **({} if site_cutoff is None else {"site_cutoff": float(site_cutoff)}),
                  "tune_trials": int(tune), "cv_folds": int(folds), "validation_fraction": float(validation_fraction),
                  "knn_k": int(knn_k), "seed": int(seed), "threads": int(threads), "progress": bool(progress),
                  "network": rest}
@@ -87,6 +89,16 @@ class Model:
     @property
     def absorber(self) -> str:
         return self._m.absorber
+
+    @property
+    def feature_names(self) -> list:
+        """Descriptor (network input) column names."""
+        return list(self._m.feature_names)
+
+    @property
+    def uses_structures(self) -> bool:
+        """True when the model describes structures itself; False when it was trained on a descriptor table."""
+        return bool(self._m.uses_structures)
 
     @property
     def summary(self) -> dict:

@@ -165,9 +165,13 @@ void require_fitted(const DescriptorSpec& s) {
     throw InvalidArgument("descriptor specification is not fitted: " + why + " (call fit_spec on the training set)");
 }
 
+std::size_t acsf_size(const DescriptorSpec& s) {
+  return s.acsf_eta.size() * s.acsf_rs.size() + 2 * s.acsf_angular_eta.size() * s.acsf_zeta.size();
+}
+
 std::size_t site_size(const DescriptorSpec& s) {
-  return s.elements.size() * detail::grid_size(s.site_cutoff, s.site_step) + s.acsf_eta.size() * s.acsf_rs.size() +
-         2 * s.acsf_angular_eta.size() * s.acsf_zeta.size() + static_cast<std::size_t>(s.site_coulomb_size);
+  return s.elements.size() * detail::grid_size(s.site_cutoff, s.site_step) + acsf_size(s) +
+         static_cast<std::size_t>(s.site_coulomb_size);
 }
 
 std::size_t kind_size(const DescriptorSpec& s, DescriptorKind k, std::size_t n_props) {
@@ -179,6 +183,7 @@ std::size_t kind_size(const DescriptorSpec& s, DescriptorKind k, std::size_t n_p
     }
     case DescriptorKind::Coulomb: return static_cast<std::size_t>(s.coulomb_size);
     case DescriptorKind::Site: return site_size(s);
+    case DescriptorKind::Acsf: return acsf_size(s);
   }
   return 0;
 }
@@ -206,7 +211,15 @@ DescriptorKind parse_descriptor_kind(std::string_view name) {
   if (name == "prdf") return DescriptorKind::Prdf;
   if (name == "coulomb") return DescriptorKind::Coulomb;
   if (name == "site") return DescriptorKind::Site;
-  throw InvalidArgument("unknown descriptor '" + std::string(name) + "' (known: composition, prdf, coulomb, site)");
+  if (name == "acsf") return DescriptorKind::Acsf;
+  throw InvalidArgument("unknown descriptor '" + std::string(name) +
+                        "' (known: composition, prdf, coulomb, site, acsf)");
+}
+
+bool is_site_centred(DescriptorKind kind) { return kind == DescriptorKind::Site || kind == DescriptorKind::Acsf; }
+
+bool needs_site(const std::vector<DescriptorKind>& kinds) {
+  return std::any_of(kinds.begin(), kinds.end(), is_site_centred);
 }
 
 const char* descriptor_kind_name(DescriptorKind kind) {
@@ -215,6 +228,7 @@ const char* descriptor_kind_name(DescriptorKind kind) {
     case DescriptorKind::Prdf: return "prdf";
     case DescriptorKind::Coulomb: return "coulomb";
     case DescriptorKind::Site: return "site";
+    case DescriptorKind::Acsf: return "acsf";
   }
   return "?";
 }
@@ -327,18 +341,23 @@ std::vector<std::string> DescriptorSpec::names() const {
       case DescriptorKind::Coulomb:
         for (int k = 0; k < coulomb_size; ++k) out.push_back("coulomb_" + std::to_string(k));
         break;
-      case DescriptorKind::Site: {
+      case DescriptorKind::Site:
+      case DescriptorKind::Acsf: {
+        // Acsf columns keep the site_ prefix: they are the same numbers as the ACSF part of Site.
+        const bool full = kind == DescriptorKind::Site;
         const std::size_t nk = detail::grid_size(site_cutoff, site_step);
-        for (int z : elements)
-          for (std::size_t k = 0; k < nk; ++k)
-            out.push_back("site_rdf_" + sym(z) + "_" + fmt((static_cast<double>(k) + 0.5) * site_step));
+        if (full)
+          for (int z : elements)
+            for (std::size_t k = 0; k < nk; ++k)
+              out.push_back("site_rdf_" + sym(z) + "_" + fmt((static_cast<double>(k) + 0.5) * site_step));
         for (double eta : acsf_eta)
           for (double rs : acsf_rs) out.push_back("site_g2_eta" + fmt(eta) + "_rs" + fmt(rs));
         for (double eta : acsf_angular_eta)
           for (double zeta : acsf_zeta)
             for (const char* lambda : {"+1", "-1"})
               out.push_back("site_g4_eta" + fmt(eta) + "_zeta" + fmt(zeta) + "_lambda" + lambda);
-        for (int k = 0; k < site_coulomb_size; ++k) out.push_back("site_coulomb_" + std::to_string(k));
+        if (full)
+          for (int k = 0; k < site_coulomb_size; ++k) out.push_back("site_coulomb_" + std::to_string(k));
         break;
       }
     }
@@ -635,11 +654,11 @@ DescriptorSpec fit_spec(DescriptorSpec spec, const std::vector<Crystal>& structu
                         const std::vector<std::size_t>& sites) {
   spec.validate();
   if (structures.empty()) throw InvalidArgument("fit_spec: no structures");
-  const bool want_site = has(spec.kinds, DescriptorKind::Site);
+  const bool want_site = has(spec.kinds, DescriptorKind::Site);  // data-dependent parts: elements, local CM size
   if (!sites.empty() && sites.size() != structures.size())
     throw InvalidArgument("fit_spec: " + std::to_string(sites.size()) + " sites for " +
                           std::to_string(structures.size()) + " structures");
-  if (want_site && sites.empty())
+  if (needs_site(spec.kinds) && sites.empty())
     throw InvalidArgument("fit_spec: the site descriptor needs the absorbing site of every structure");
   std::set<int> elements(spec.elements.begin(), spec.elements.end());
   std::size_t max_sites = 0, max_local = 0;
@@ -648,10 +667,10 @@ DescriptorSpec fit_spec(DescriptorSpec spec, const std::vector<Crystal>& structu
     check_structure(c, "fit_spec");
     elements.insert(c.numbers.begin(), c.numbers.end());
     max_sites = std::max(max_sites, c.n_sites());
+    if (needs_site(spec.kinds) && sites[s] >= c.n_sites())
+      throw InvalidArgument(where(c) + ": fit_spec: site " + std::to_string(sites[s]) + " is out of range (" +
+                            std::to_string(c.n_sites()) + " sites)");
     if (want_site) {
-      if (sites[s] >= c.n_sites())
-        throw InvalidArgument(where(c) + ": fit_spec: site " + std::to_string(sites[s]) + " is out of range (" +
-                              std::to_string(c.n_sites()) + " sites)");
       const detail::PairFinder finder(c, spec.site_cutoff);
       std::size_t count = 1;  // the absorber
       finder.for_each(sites[s], [&](std::size_t, const std::array<int, 3>&, const double*, double) { ++count; });
@@ -673,7 +692,7 @@ void check_input(const DescriptorSpec& spec, const Crystal& c, std::optional<std
   check_structure(c, "describe");
   if (has(spec.kinds, DescriptorKind::Prdf) || has(spec.kinds, DescriptorKind::Site))
     detail::check_elements(c, spec.elements);
-  if (has(spec.kinds, DescriptorKind::Site)) {
+  if (needs_site(spec.kinds)) {
     if (!site) throw InvalidArgument(where(c) + ": describe: the site descriptor needs the absorbing site");
     if (*site >= c.n_sites())
       throw InvalidArgument(where(c) + ": describe: site " + std::to_string(*site) + " is out of range (" +
@@ -696,6 +715,7 @@ void describe_into(const DescriptorSpec& spec, const std::vector<std::size_t>& p
         break;
       case DescriptorKind::Coulomb: put(coulomb_eigenvalues(c, spec.coulomb_size, spec.coulomb_variant)); break;
       case DescriptorKind::Site: put(site_features(spec, c, *site)); break;
+      case DescriptorKind::Acsf: put(acsf_features(spec, c, *site)); break;
     }
   }
 }

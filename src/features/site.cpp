@@ -25,21 +25,30 @@ struct Neighbor {
 
 }  // namespace
 
-Eigen::VectorXd site_features(const DescriptorSpec& spec, const structure::Crystal& structure, std::size_t site) {
+namespace {
+
+struct Environment {
+  std::vector<Neighbor> nb;  // sorted by (distance, j, image)
+  std::vector<double> fc;    // cosine cutoff of each neighbour distance
+  std::vector<double> zj;    // atomic number of each neighbour
+};
+
+// Shared checks and the neighbours of `site` within spec.site_cutoff; `what` names the descriptor in messages.
+Environment environment(const DescriptorSpec& spec, const structure::Crystal& structure, std::size_t site,
+                        const char* what) {
   spec.validate();
-  detail::check_geometry(structure, "site descriptor");
+  detail::check_geometry(structure, what);
   if (site >= structure.n_sites())
-    throw InvalidArgument(detail::where(structure) + ": site descriptor: site " + std::to_string(site) +
+    throw InvalidArgument(detail::where(structure) + ": " + what + ": site " + std::to_string(site) +
                           " is out of range (" + std::to_string(structure.n_sites()) + " sites, 0-based)");
-  detail::check_elements(structure, spec.elements);
   for (std::size_t i = 0; i < structure.n_sites(); ++i)
     if (structure.occupancy(i) < 1.0 - 1e-6)
-      throw InvalidArgument(detail::where(structure) + ": site descriptor: site " + std::to_string(i + 1) +
+      throw InvalidArgument(detail::where(structure) + ": " + what + ": site " + std::to_string(i + 1) +
                             " is partially occupied; this descriptor needs an ordered structure");
-
   const double rc = spec.site_cutoff;
   const detail::PairFinder finder(structure, rc);
-  std::vector<Neighbor> nb;
+  Environment env;
+  auto& nb = env.nb;
   finder.for_each(site, [&](std::size_t j, const std::array<int, 3>& image, const double* v, double d) {
     nb.push_back({d, j, image, {v[0], v[1], v[2]}});
   });
@@ -49,28 +58,27 @@ Eigen::VectorXd site_features(const DescriptorSpec& spec, const structure::Cryst
     if (a.j != b.j) return a.j < b.j;
     return a.image < b.image;
   });
+  env.fc.resize(nb.size());
+  env.zj.resize(nb.size());
+  for (std::size_t a = 0; a < nb.size(); ++a) {
+    env.fc[a] = detail::cosine_cutoff(nb[a].d, rc);
+    env.zj[a] = structure.numbers[nb[a].j];
+  }
+  return env;
+}
+
+std::size_t n_acsf(const DescriptorSpec& spec) {
+  return spec.acsf_eta.size() * spec.acsf_rs.size() + 2 * spec.acsf_angular_eta.size() * spec.acsf_zeta.size();
+}
+
+// Writes the n_acsf(spec) weighted ACSFs to o.
+void write_acsf(const DescriptorSpec& spec, const Environment& env, double* o) {
+  const auto& nb = env.nb;
+  const auto& fc = env.fc;
+  const auto& zj = env.zj;
   const std::size_t m = nb.size();
-  std::vector<double> fc(m), zj(m);
-  for (std::size_t a = 0; a < m; ++a) {
-    fc[a] = detail::cosine_cutoff(nb[a].d, rc);
-    zj[a] = structure.numbers[nb[a].j];
-  }
-
-  const std::size_t n_el = spec.elements.size(), nk = detail::grid_size(rc, spec.site_step);
-  const std::size_t n_g2 = spec.acsf_eta.size() * spec.acsf_rs.size();
+  const double rc = spec.site_cutoff;
   const std::size_t n_g4 = 2 * spec.acsf_angular_eta.size() * spec.acsf_zeta.size();
-  const auto n_cm = static_cast<std::size_t>(spec.site_coulomb_size);
-  Eigen::VectorXd out = Eigen::VectorXd::Zero(static_cast<Eigen::Index>(n_el * nk + n_g2 + n_g4 + n_cm));
-  double* o = out.data();
-
-  // 1. Element-resolved local RDF: rho_e(r_k) = sum_{j in e} fc(r_j) N(r_k; r_j, sigma).
-  const std::vector<int> idx = detail::element_index(spec.elements);
-  for (std::size_t a = 0; a < m; ++a) {
-    const auto e = static_cast<std::size_t>(idx[static_cast<std::size_t>(structure.numbers[nb[a].j])]);
-    detail::add_gaussian(o + e * nk, nk, spec.site_step, spec.site_sigma, nb[a].d, fc[a]);
-  }
-  o += n_el * nk;
-
   // 2. Radial wACSF: G2(eta, rs) = sum_j Z_j exp(-eta (r_j - rs)^2) fc(r_j).
   for (double eta : spec.acsf_eta)
     for (double rs : spec.acsf_rs) {
@@ -120,8 +128,40 @@ Eigen::VectorXd site_features(const DescriptorSpec& spec, const structure::Cryst
           const std::size_t k = (e * n_zeta + z) * 2 + static_cast<std::size_t>(l);
           o[k] = pref[z] * acc[k];
         }
-    o += n_g4;
   }
+}
+
+}  // namespace
+
+Eigen::VectorXd acsf_features(const DescriptorSpec& spec, const structure::Crystal& structure, std::size_t site) {
+  const Environment env = environment(spec, structure, site, "acsf descriptor");
+  Eigen::VectorXd out = Eigen::VectorXd::Zero(static_cast<Eigen::Index>(n_acsf(spec)));
+  write_acsf(spec, env, out.data());
+  return out;
+}
+
+Eigen::VectorXd site_features(const DescriptorSpec& spec, const structure::Crystal& structure, std::size_t site) {
+  detail::check_elements(structure, spec.elements);
+  const Environment env = environment(spec, structure, site, "site descriptor");
+  const auto& nb = env.nb;
+  const auto& zj = env.zj;
+  const std::size_t m = nb.size();
+  const std::size_t n_el = spec.elements.size(), nk = detail::grid_size(spec.site_cutoff, spec.site_step);
+  const auto n_cm = static_cast<std::size_t>(spec.site_coulomb_size);
+  Eigen::VectorXd out = Eigen::VectorXd::Zero(static_cast<Eigen::Index>(n_el * nk + n_acsf(spec) + n_cm));
+  double* o = out.data();
+
+  // 1. Element-resolved local RDF: rho_e(r_k) = sum_{j in e} fc(r_j) N(r_k; r_j, sigma).
+  const std::vector<int> idx = detail::element_index(spec.elements);
+  for (std::size_t a = 0; a < m; ++a) {
+    const auto e = static_cast<std::size_t>(idx[static_cast<std::size_t>(structure.numbers[nb[a].j])]);
+    detail::add_gaussian(o + e * nk, nk, spec.site_step, spec.site_sigma, nb[a].d, env.fc[a]);
+  }
+  o += n_el * nk;
+
+  // 2.-3. weighted ACSFs
+  write_acsf(spec, env, o);
+  o += n_acsf(spec);
 
   // 4. Local Coulomb matrix of the absorber (first, at the origin) and every neighbour image within the cutoff, in
   //    bohr; eigenvalues sorted by |lambda| descending, truncated or zero-padded.

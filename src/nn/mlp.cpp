@@ -48,7 +48,7 @@ const std::vector<std::string>& option_keys() {
   static const std::vector<std::string> keys = {
       "hidden",   "activation", "dropout",    "weight_decay", "learning_rate",       "schedule",       "lr_factor",
       "lr_patience", "lr_step", "epochs",     "batch_size",   "patience",            "validation_fraction",
-      "scale_features", "scale_targets", "task", "seed",      "device",              "threads",        "progress"};
+      "scale_features", "scale_targets", "clip_inputs", "task", "seed", "device",       "threads",        "progress"};
   return keys;
 }
 
@@ -209,6 +209,28 @@ Scaler get_scaler(const json& j, const std::string& src, const std::string& fiel
   return s;
 }
 
+// Training input range; null stands for an unbounded side (a hand-assembled network has none).
+json range_values(const RowVectorXd& r) {
+  json a = json::array();
+  for (Index i = 0; i < r.size(); ++i) a.push_back(std::isfinite(r(i)) ? json(r(i)) : json(nullptr));
+  return a;
+}
+
+RowVectorXd get_range_row(const json& v, const std::string& src, const std::string& field, double unbounded) {
+  if (!v.is_array()) bad(src, field, "expected an array of numbers");
+  RowVectorXd r(static_cast<Index>(v.size()));
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (v[i].is_null()) {
+      r(static_cast<Index>(i)) = unbounded;
+    } else if (v[i].is_number() && std::isfinite(v[i].get<double>())) {
+      r(static_cast<Index>(i)) = v[i].get<double>();
+    } else {
+      bad(src, field, "value at index " + std::to_string(i) + " is not a finite number or null");
+    }
+  }
+  return r;
+}
+
 json scaler_json(const Scaler& s) {
   return json{{"mean", std::vector<double>(s.mean.data(), s.mean.data() + s.mean.size())},
               {"scale", std::vector<double>(s.scale.data(), s.scale.data() + s.scale.size())}};
@@ -334,6 +356,7 @@ nlohmann::json MlpOptions::to_json() const {
               {"validation_fraction", validation_fraction},
               {"scale_features", scale_features},
               {"scale_targets", scale_targets},
+              {"clip_inputs", clip_inputs},
               {"task", task_name(task)},
               {"seed", seed},
               {"device", device},
@@ -389,6 +412,8 @@ MlpOptions MlpOptions::from_json(const nlohmann::json& j) {
       o.scale_features = opt_bool(v, k);
     } else if (k == "scale_targets") {
       o.scale_targets = opt_bool(v, k);
+    } else if (k == "clip_inputs") {
+      o.clip_inputs = opt_bool(v, k);
     } else if (k == "task") {
       o.task = parse_task(opt_string(v, k));
     } else if (k == "seed") {
@@ -489,9 +514,12 @@ Mlp Mlp::fit(const Eigen::MatrixXd& X, const Eigen::MatrixXd& Y, const MlpOption
   Mlp m;
   m.options_ = options;
   m.x_scaler_ = options.scale_features ? fit_scaler(Xtr) : identity_scaler(X.cols());
+  m.x_min_ = Xtr.colwise().minCoeff();
+  m.x_max_ = Xtr.colwise().maxCoeff();
   m.y_scaler_ = options.task == Task::Regression && options.scale_targets ? fit_scaler(Ytr)
                                                                             : identity_scaler(Y.cols());
-  detail::train(options, m.x_scaler_.transform(Xtr), m.y_scaler_.transform(Ytr), m.x_scaler_.transform(Xv),
+  // Early stopping must watch the function predict() computes, so validation inputs are clipped the same way.
+  detail::train(options, m.x_scaler_.transform(Xtr), m.y_scaler_.transform(Ytr), m.network_inputs_(Xv),
                 m.y_scaler_.transform(Yv), rng, m.weights_, m.biases_, m.history_);
   m.history_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return m;
@@ -516,12 +544,19 @@ MatrixXd finish_output(const Mlp& m, MatrixXd Z) {
 Eigen::MatrixXd Mlp::predict(const Eigen::MatrixXd& X) const {
   check_predict_input(*this, X);
   if (X.rows() == 0) return MatrixXd(0, n_outputs());
-  return finish_output(*this, detail::forward(options_, weights_, biases_, x_scaler_.transform(X)));
+  return finish_output(*this, detail::forward(options_, weights_, biases_, network_inputs_(X)));
+}
+
+Eigen::MatrixXd Mlp::network_inputs_(const Eigen::MatrixXd& X) const {
+  if (!options_.clip_inputs) return x_scaler_.transform(X);
+  MatrixXd C = X;
+  for (Index j = 0; j < C.cols(); ++j) C.col(j) = C.col(j).cwiseMax(x_min_(j)).cwiseMin(x_max_(j));
+  return x_scaler_.transform(C);
 }
 
 Eigen::MatrixXd Mlp::predict_reference(const Eigen::MatrixXd& X) const {
   check_predict_input(*this, X);
-  MatrixXd A = x_scaler_.transform(X);
+  MatrixXd A = network_inputs_(X);
   for (std::size_t l = 0; l < weights_.size(); ++l) {
     MatrixXd Z = A * weights_[l].transpose();
     Z.rowwise() += biases_[l].transpose();
@@ -540,7 +575,7 @@ double Mlp::loss(const Eigen::MatrixXd& X, const Eigen::MatrixXd& Y, Eigen::Vect
   if (X.rows() < 1) throw InvalidArgument("loss: X has no rows");
   require_finite(Y, "Y");
   if (options_.task == Task::Binary) require_binary(Y, "Y");
-  return detail::loss(options_, weights_, biases_, x_scaler_.transform(X), y_scaler_.transform(Y), gradient);
+  return detail::loss(options_, weights_, biases_, network_inputs_(X), y_scaler_.transform(Y), gradient);
 }
 
 Eigen::VectorXd Mlp::parameters() const {
@@ -593,13 +628,17 @@ nlohmann::json Mlp::to_json() const {
     layers.push_back(json{{"weight", std::move(rows)},
                           {"bias", std::vector<double>(biases_[l].data(), biases_[l].data() + biases_[l].size())}});
   }
-  return json{{"format", kFormat},
-              {"version", kVersion},
-              {"options", options_.to_json()},
-              {"feature_scaler", scaler_json(x_scaler_)},
-              {"target_scaler", scaler_json(y_scaler_)},
-              {"layers", std::move(layers)},
-              {"history", history_json(history_)}};
+  json j{{"format", kFormat},
+         {"version", kVersion},
+         {"options", options_.to_json()},
+         {"feature_scaler", scaler_json(x_scaler_)},
+         {"target_scaler", scaler_json(y_scaler_)},
+         {"layers", std::move(layers)},
+         {"history", history_json(history_)}};
+  // A hand-assembled network has no training range; its JSON stays as it was given.
+  if (x_min_.array().isFinite().any() || x_max_.array().isFinite().any())
+    j["input_range"] = {{"min", range_values(x_min_)}, {"max", range_values(x_max_)}};
+  return j;
 }
 
 namespace {
@@ -607,13 +646,15 @@ namespace {
 struct Parts {
   MlpOptions options;
   Scaler xs, ys;
+  RowVectorXd x_min, x_max;
   std::vector<MatrixXd> W;
   std::vector<VectorXd> b;
   TrainHistory history;
 };
 
 Parts parts_from_json(const json& j, const std::string& src) {
-  check_keys(j, src, "", {"format", "version", "options", "feature_scaler", "target_scaler", "layers", "history"});
+  check_keys(j, src, "", {"format", "version", "options", "feature_scaler", "target_scaler", "layers", "history"},
+             {"input_range"});
   if (!j["format"].is_string() || j["format"].get<std::string>() != kFormat)
     bad(src, "format", std::string("expected \"") + kFormat + "\", got " + j["format"].dump().substr(0, 40));
   if (get_integer(j["version"], src, "version") != kVersion)
@@ -664,8 +705,24 @@ Parts parts_from_json(const json& j, const std::string& src) {
     bad(src, "target_scaler", "has " + std::to_string(ys.mean.size()) + " columns but the network has " +
                                   std::to_string(fan_in) + " outputs");
   if (options.task == Task::Binary && fan_in != 1) bad(src, "layers", "a binary classifier must have 1 output");
+  // input_range is optional (networks assembled by hand); absent = unbounded, so clip_inputs does nothing.
+  const Index n_in = xs.mean.size();
+  RowVectorXd x_min = RowVectorXd::Constant(n_in, -std::numeric_limits<double>::infinity());
+  RowVectorXd x_max = RowVectorXd::Constant(n_in, std::numeric_limits<double>::infinity());
+  if (j.contains("input_range")) {
+    const json& r = j["input_range"];
+    check_keys(r, src, "input_range", {"min", "max"});
+    x_min = get_range_row(r["min"], src, "input_range.min", -std::numeric_limits<double>::infinity());
+    x_max = get_range_row(r["max"], src, "input_range.max", std::numeric_limits<double>::infinity());
+    if (x_min.size() != n_in || x_max.size() != n_in)
+      bad(src, "input_range", "has " + std::to_string(x_min.size()) + "/" + std::to_string(x_max.size()) +
+                                  " values, expected " + std::to_string(n_in));
+    for (Index i = 0; i < n_in; ++i)
+      if (!(x_min(i) <= x_max(i))) bad(src, "input_range", "min > max in column " + std::to_string(i));
+  }
   TrainHistory h = get_history(j["history"], src);
-  return Parts{std::move(options), xs, ys, std::move(W), std::move(b), std::move(h)};
+  return Parts{std::move(options), xs, ys, std::move(x_min), std::move(x_max), std::move(W), std::move(b),
+               std::move(h)};
 }
 }  // namespace
 
@@ -674,6 +731,8 @@ Mlp Mlp::from_json(const nlohmann::json& j) {
   Mlp m;
   m.options_ = std::move(p.options);
   m.x_scaler_ = std::move(p.xs);
+  m.x_min_ = std::move(p.x_min);
+  m.x_max_ = std::move(p.x_max);
   m.y_scaler_ = std::move(p.ys);
   m.weights_ = std::move(p.W);
   m.biases_ = std::move(p.b);
@@ -699,6 +758,8 @@ Mlp Mlp::load(const std::filesystem::path& path) {
   Mlp m;
   m.options_ = std::move(p.options);
   m.x_scaler_ = std::move(p.xs);
+  m.x_min_ = std::move(p.x_min);
+  m.x_max_ = std::move(p.x_max);
   m.y_scaler_ = std::move(p.ys);
   m.weights_ = std::move(p.W);
   m.biases_ = std::move(p.b);

@@ -275,7 +275,12 @@ Eigen::MatrixXd KnnBaseline::predict(const Eigen::MatrixXd& X) const {
     return S;
   };
   const Eigen::MatrixXd T = standardise(X_);
-  const Eigen::MatrixXd Q = standardise(X);
+  // Queries are clamped to the training range first: a column that is nearly constant in training (a Gaussian
+  // tail bin) would otherwise dominate the distance of a structure unlike every training one.
+  Eigen::MatrixXd Xc = X;
+  for (Eigen::Index j = 0; j < X.cols(); ++j)
+    Xc.col(j) = Xc.col(j).cwiseMax(X_.col(j).minCoeff()).cwiseMin(X_.col(j).maxCoeff());
+  const Eigen::MatrixXd Q = standardise(Xc);
   Eigen::MatrixXd out(X.rows(), Y_.cols());
   std::vector<std::pair<double, Eigen::Index>> dist(static_cast<std::size_t>(n_train));
   const auto k = static_cast<std::ptrdiff_t>(k_);

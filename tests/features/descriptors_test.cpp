@@ -75,11 +75,11 @@ DescriptorSpec spec_of(std::vector<DescriptorKind> kinds) {
 TEST(DescriptorKinds, parse_names_and_lists) {
   EXPECT_EQ(parse_descriptor_kind("prdf"), DescriptorKind::Prdf);
   for (DescriptorKind k : {DescriptorKind::Composition, DescriptorKind::Prdf, DescriptorKind::Coulomb,
-                           DescriptorKind::Site})
+                           DescriptorKind::Site, DescriptorKind::Acsf})
     EXPECT_EQ(parse_descriptor_kind(descriptor_kind_name(k)), k);
   EXPECT_EQ(parse_descriptor_kinds(" composition , prdf,coulomb"),
             (std::vector<DescriptorKind>{DescriptorKind::Composition, DescriptorKind::Prdf, DescriptorKind::Coulomb}));
-  EXPECT_NE(invalid_of([] { parse_descriptor_kind("soap"); }).find("known: composition, prdf, coulomb, site"),
+  EXPECT_NE(invalid_of([] { parse_descriptor_kind("soap"); }).find("known: composition, prdf, coulomb, site, acsf"),
             std::string::npos);
   EXPECT_NE(invalid_of([] { parse_descriptor_kinds("prdf,,site"); }).find("empty item"), std::string::npos);
   EXPECT_NE(invalid_of([] { parse_descriptor_kinds("prdf,site,prdf"); }).find("'prdf' appears twice"),

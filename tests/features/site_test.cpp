@@ -175,3 +175,26 @@ TEST(SiteDescriptor, refuses_out_of_range_or_missing_sites_and_unknown_elements)
   EXPECT_THROW(describe_many(s, {fe_o_c()}, {5}), InvalidArgument);
   EXPECT_EQ(describe(s, fe_o_c(), std::size_t{0}), site_features(s, fe_o_c(), 0));
 }
+
+TEST(SiteDescriptor, acsf_kind_is_the_weighted_acsf_block_of_the_site_vector) {
+  DescriptorSpec s = site_spec({6, 8, 26}, 3);
+  const Eigen::VectorXd full = site_features(s, fe_o_c(), 0);
+  const Eigen::VectorXd acsf = acsf_features(s, fe_o_c(), 0);
+  const Blocks b = blocks(s);
+  ASSERT_EQ(acsf.size(), b.cm - b.g2);
+  EXPECT_EQ(acsf, full.segment(b.g2, b.cm - b.g2));
+  // As a kind: needs no fitted elements (any element is weighted by its Z) but does need the site.
+  DescriptorSpec k;
+  k.kinds = {DescriptorKind::Acsf};
+  EXPECT_TRUE(k.fitted());
+  EXPECT_EQ(k.size(), static_cast<std::size_t>(acsf.size()));
+  EXPECT_EQ(describe(k, fe_o_c(), 0), acsf);
+  const auto names = k.names();
+  EXPECT_EQ(names.front(), "site_g2_eta0.05_rs0");
+  EXPECT_EQ(names.back(), "site_g4_eta0.3_zeta4_lambda-1");
+  EXPECT_NE(invalid_of([&] { describe(k, fe_o_c()); }).find("absorbing site"), std::string::npos);
+  EXPECT_NE(invalid_of([&] { describe(k, fe_o_c(), 3); }).find("out of range"), std::string::npos);
+  EXPECT_TRUE(needs_site({DescriptorKind::Composition, DescriptorKind::Acsf}));
+  EXPECT_FALSE(needs_site({DescriptorKind::Composition, DescriptorKind::Prdf}));
+  EXPECT_EQ(fit_spec(k, {fe_o_c()}, {0}), k);  // nothing data-dependent
+}

@@ -152,8 +152,9 @@ TEST(MlpOptions, JsonRoundTripAndPartialObjectsKeepDefaults) {
   o.device = "cpu";
   o.threads = 2;
   o.progress = true;
+  o.clip_inputs = true;
   const json j = o.to_json();
-  EXPECT_EQ(j.size(), 20u);
+  EXPECT_EQ(j.size(), 21u);
   EXPECT_EQ(MlpOptions::from_json(j).to_json(), j);
   EXPECT_EQ(MlpOptions::from_json(json::parse(j.dump())).to_json(), j);
 
@@ -437,4 +438,49 @@ TEST(MlpFile, LoadNamesTheFileForNonCborTruncatedAndMissingFiles) {
   EXPECT_NE(msg.find("history"), std::string::npos) << msg;
 
   EXPECT_THROW(Mlp::load(dir / "missing.cbor"), IoError);
+}
+
+TEST(MlpInput, ClipInputsClampsEachColumnToTheTrainingRange) {
+  json j = small_model("tanh");
+  j["input_range"] = {{"min", {0.0, -3.0}}, {"max", {2.0, nullptr}}};  // column 1 unbounded above
+  MatrixXd X(3, 2);
+  X << 5.0, -4.0, -1.0, 7.0, 1.5, -2.5;
+  const Mlp plain = Mlp::from_json(j);  // clip_inputs off: the range is stored but not applied
+  for (Eigen::Index i = 0; i < X.rows(); ++i)
+    EXPECT_NEAR(plain.predict_reference(X)(i, 0), small_model_output("tanh", X(i, 0), X(i, 1)), 1e-12);
+  j["options"]["clip_inputs"] = true;
+  const Mlp clipped = Mlp::from_json(j);
+  const double expect[3][2] = {{2.0, -3.0}, {0.0, 7.0}, {1.5, -2.5}};
+  for (Eigen::Index i = 0; i < X.rows(); ++i) {
+    EXPECT_NEAR(clipped.predict_reference(X)(i, 0), small_model_output("tanh", expect[i][0], expect[i][1]), 1e-12);
+    EXPECT_NEAR(clipped.predict(X)(i, 0), clipped.predict_reference(X)(i, 0), 1e-5);
+  }
+  EXPECT_EQ(clipped.to_json(), j);  // the range (null = unbounded) round-trips
+  j["input_range"]["min"] = {3.0, -3.0};
+  EXPECT_NE(message_of<ParseError>([&] { Mlp::from_json(j); }).find("input_range"), std::string::npos);
+}
+
+TEST(MlpFit, RecordsTheTrainingRangeOfEveryInputColumn) {
+  MatrixXd X(40, 2), Y(40, 1);
+  for (Eigen::Index i = 0; i < 40; ++i) {
+    X(i, 0) = 0.1 * static_cast<double>(i);
+    X(i, 1) = -1.0 + 0.05 * static_cast<double>(i % 7);
+    Y(i, 0) = X(i, 0) - X(i, 1);
+  }
+  MlpOptions o;
+  o.hidden = {4};
+  o.epochs = 3;
+  o.clip_inputs = true;
+  o.validation_fraction = 0.0;
+  o.threads = 1;
+  const Mlp m = Mlp::fit(X, Y, o);
+  EXPECT_DOUBLE_EQ(m.input_min()(0), 0.0);
+  EXPECT_DOUBLE_EQ(m.input_max()(0), 3.9);
+  EXPECT_DOUBLE_EQ(m.input_min()(1), -1.0);
+  EXPECT_DOUBLE_EQ(m.input_max()(1), -0.7);
+  MatrixXd far(1, 2), edge(1, 2);
+  far << 100.0, -50.0;
+  edge << 3.9, -1.0;
+  EXPECT_EQ(m.predict(far), m.predict(edge));
+  EXPECT_EQ(Mlp::from_json(m.to_json()).predict(far), m.predict(edge));
 }

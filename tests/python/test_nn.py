@@ -80,3 +80,16 @@ def test_bad_input_raises():
         MLPRegressor(dropout=1.5, epochs=2).fit(X, y)
     with pytest.raises(tsunagu.InvalidArgument):
         MLPClassifier(epochs=2).fit(X, y)  # targets are not 0/1
+
+
+def test_clip_inputs_holds_predictions_at_the_training_range(tmp_path):
+    X, y = data(80, seed=4)
+    m = MLPRegressor(hidden=(8,), epochs=5, seed=0, threads=1, clip_inputs=True).fit(X, y)
+    far = X.max(axis=0, keepdims=True) + 100.0
+    np.testing.assert_array_equal(m.predict(far), m.predict(X.max(axis=0, keepdims=True)))
+    m.save(tmp_path / "clip.cbor")
+    back = MLPRegressor.load(tmp_path / "clip.cbor")
+    np.testing.assert_array_equal(back.predict(far), m.predict(far))
+    with pytest.raises(tsunagu.InvalidArgument, match="regression"):
+        MLPClassifier.load(tmp_path / "clip.cbor")
+    assert len(m._net.history["learning_rate"]) == m._net.history["epochs_run"]

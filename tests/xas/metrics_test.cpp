@@ -245,8 +245,11 @@ Eigen::MatrixXd brute_force_knn(const Eigen::MatrixXd& X, const Eigen::MatrixXd&
     std::vector<std::pair<double, Eigen::Index>> d;
     for (Eigen::Index t = 0; t < X.rows(); ++t) {
       double s = 0;
-      for (Eigen::Index j = 0; j < X.cols(); ++j)
-        if (sd(j) > 1e-9) s += std::pow((X(t, j) - Q(q, j)) / sd(j), 2);
+      for (Eigen::Index j = 0; j < X.cols(); ++j) {
+        // queries are clamped to the training range of each column before the distance
+        const double qj = std::clamp(Q(q, j), X.col(j).minCoeff(), X.col(j).maxCoeff());
+        if (sd(j) > 1e-9) s += std::pow((X(t, j) - qj) / sd(j), 2);
+      }
       d.emplace_back(s, t);
     }
     std::sort(d.begin(), d.end());

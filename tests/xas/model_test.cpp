@@ -233,4 +233,15 @@ TEST(XasModel, FeKEdgeStructuresTrainPredictAndRefuseStructuresWithoutIron) {
     EXPECT_NE(std::string(e.what()).find("water.xyz"), std::string::npos) << e.what();
   }
   EXPECT_THROW(m.predict({cs[0]}, {1}), InvalidArgument);  // site 1 is a ligand atom
+
+  // Edge alignment without an explicit mesh: the default mesh is the range every *shifted* spectrum covers.
+  TrainOptions aligned = o;
+  aligned.align_edge_to = 7112.0;
+  aligned.mlp.epochs = 2;
+  const Model ma = Model::train(train, aligned);
+  for (const auto& r : train.records) {
+    const double shift = 7112.0 - edge_energy(r.energy, r.mu);
+    EXPECT_GE(ma.mesh().lo, r.energy(0) + shift - 1e-9);
+    EXPECT_LE(ma.mesh().hi, r.energy(r.energy.size() - 1) + shift + 1e-9);
+  }
 }

@@ -25,9 +25,16 @@ enum class DescriptorKind {
   Prdf,         ///< partial radial distribution functions per unordered element pair, per atom, Gaussian-smeared
   Coulomb,      ///< Coulomb-matrix eigenvalues (sine-Coulomb for periodic crystals), sorted by |λ| descending
   Site,         ///< around the absorbing site: element-resolved local RDF, weighted ACSFs, local Coulomb matrix
+  /// around the absorbing site: the weighted ACSFs of Site alone (radial + angular). Their length does not grow with
+  /// the number of elements, which is what a network trained on ~100 spectra needs (XANESNET's descriptor).
+  Acsf,
 };
-/// "composition" | "prdf" | "coulomb" | "site"; InvalidArgument listing the names otherwise.
+/// "composition" | "prdf" | "coulomb" | "site" | "acsf"; InvalidArgument listing the names otherwise.
 DescriptorKind parse_descriptor_kind(std::string_view name);
+/// Whether a kind is centred on an absorbing site (Site, Acsf): describe() then needs the site.
+bool is_site_centred(DescriptorKind kind);
+/// Whether any kind of spec.kinds is site-centred.
+bool needs_site(const std::vector<DescriptorKind>& kinds);
 const char* descriptor_kind_name(DescriptorKind kind);
 /// Comma-separated list ("composition,prdf"); duplicates and empty items are refused.
 std::vector<DescriptorKind> parse_descriptor_kinds(std::string_view list);
@@ -114,5 +121,8 @@ Eigen::VectorXd partial_rdf(const structure::Crystal& structure, const std::vect
 /// `spec.elements`, with the cosine cutoff), weighted radial and angular ACSFs (Gastegger et al., J. Chem. Phys.
 /// 148, 241709 (2018)), and the eigenvalues of the Coulomb matrix of the atoms within site_cutoff (absorber first).
 Eigen::VectorXd site_features(const DescriptorSpec& spec, const structure::Crystal& structure, std::size_t site);
+/// The weighted-ACSF part of site_features alone (kind Acsf): (acsf_eta.size() * acsf_rs.size() +
+/// 2 * acsf_angular_eta.size() * acsf_zeta.size()), the same values as in site_features.
+Eigen::VectorXd acsf_features(const DescriptorSpec& spec, const structure::Crystal& structure, std::size_t site);
 
 }  // namespace tsunagu::features

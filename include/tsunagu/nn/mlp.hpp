@@ -33,7 +33,8 @@ enum class LrSchedule {
   Constant,
   Step,     ///< lr *= lr_factor every lr_step epochs
   Cosine,   ///< cosine annealing from learning_rate to learning_rate * lr_factor over `epochs`
-  Plateau,  ///< lr *= lr_factor after lr_patience epochs without validation improvement
+  Plateau,  ///< lr *= lr_factor once more than lr_patience epochs pass without a 1e-4 relative improvement of the
+            ///< validation loss (the training loss when there is no validation data)
 };
 LrSchedule parse_lr_schedule(std::string_view name);  ///< "constant"|"step"|"cosine"|"plateau"
 const char* lr_schedule_name(LrSchedule s);
@@ -54,6 +55,10 @@ struct MlpOptions {
   double validation_fraction = 0.1;      ///< held out of X when no validation set is passed; [0, 0.9)
   bool scale_features = true;            ///< standardise inputs (constant columns get scale 1)
   bool scale_targets = true;             ///< standardise targets (Regression only)
+  /// clamp each input to the range it spans in the training rows before predicting. A descriptor column that is
+  /// near-constant in training (a rare element) can otherwise reach hundreds of standard deviations in a new
+  /// structure and drive the network far outside anything it was fitted on.
+  bool clip_inputs = false;
   Task task = Task::Regression;
   std::uint64_t seed = 0;                ///< same seed, data and threads -> same network (init, shuffles, dropout)
   std::string device = "auto";           ///< "auto" (CUDA when LibTorch sees a GPU) | "cpu" | "cuda"
@@ -76,7 +81,7 @@ struct TrainHistory {
   std::string device;              ///< "cpu" or "cuda:0"
   double seconds = 0.0;
   double samples_per_second = 0.0; ///< training throughput (samples processed / wall time)
-  std::string message;             ///< e.g. "early stop at epoch 130 (best 80)"
+  std::string message;             ///< e.g. "early stop after 130 epochs (best epoch 81, validation loss 0.2)" (1-based)
 };
 
 /// Affine scaler x' = (x - mean) / scale per column.
@@ -116,6 +121,9 @@ class Mlp {
   const std::vector<Eigen::MatrixXd>& weights() const noexcept { return weights_; }
   const std::vector<Eigen::VectorXd>& biases() const noexcept { return biases_; }
   const Scaler& feature_scaler() const noexcept { return x_scaler_; }
+  /// (n_inputs) per-column minimum / maximum of the training inputs (±inf when unknown); used by clip_inputs.
+  const Eigen::RowVectorXd& input_min() const noexcept { return x_min_; }
+  const Eigen::RowVectorXd& input_max() const noexcept { return x_max_; }
   const Scaler& target_scaler() const noexcept { return y_scaler_; }
   const MlpOptions& options() const noexcept { return options_; }
   const TrainHistory& history() const noexcept { return history_; }
@@ -130,6 +138,8 @@ class Mlp {
  private:
   MlpOptions options_;
   Scaler x_scaler_, y_scaler_;
+  Eigen::RowVectorXd x_min_, x_max_;
+  Eigen::MatrixXd network_inputs_(const Eigen::MatrixXd& X) const;  // clamped (clip_inputs) and scaled
   std::vector<Eigen::MatrixXd> weights_;
   std::vector<Eigen::VectorXd> biases_;
   TrainHistory history_;

@@ -37,13 +37,13 @@ struct TrainOptions {
   int knn_k = 5;                        ///< k of the k-NN baseline
   PeakOptions peaks;                    ///< peak matching in the reports
   std::uint64_t seed = 0;
-  unsigned threads = 0;                 ///< descriptor threads and LibTorch threads (0 = all cores)
+  unsigned threads = 0;                 ///< descriptor threads (0 = all cores) and LibTorch threads (0 = LibTorch's default)
   bool progress = false;
 
   void validate() const;  ///< InvalidArgument naming the field
 
-  static features::DescriptorSpec default_descriptors();  ///< site (absorber-centred) + composition
-  static nn::MlpOptions default_mlp();                    ///< 2 x 256 SiLU, Adam 1e-3, cosine, early stopping
+  static features::DescriptorSpec default_descriptors();  ///< acsf: weighted ACSFs of the absorbing site
+  static nn::MlpOptions default_mlp();                    ///< 2 x 256 SiLU, dropout 0.2, clip_inputs, Adam 1e-3, plateau, early stopping
 };
 
 /// One tuning trial: the settings tried and the validation loss they reached.
@@ -61,8 +61,7 @@ struct FoldSpread {
   double mean = 0, sd = 0;
 };
 
-/// Grouped K-fold report: per predictor ("model", "mean", "knn") per metric the mean and sd over folds, and the
-/// pooled metrics of all out-of-fold predictions.
+/// Grouped K-fold report: per predictor ("model", "mean", "knn") per metric the mean and sd over folds.
 struct CvReport {
   int folds = 0;
   std::vector<std::string> predictors;                   ///< "model", "mean", "knn"
