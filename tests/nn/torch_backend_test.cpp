@@ -487,3 +487,21 @@ TEST(MlpTraining, ThreadsAndProgressOptionsRun) {
   const Mlp two = Mlp::fit(X, Y, o);
   EXPECT_LT((one.parameters() - two.parameters()).cwiseAbs().maxCoeff(), 1e-5);
 }
+
+TEST(MlpTraining, TwoThreadsOnProductsLargeEnoughToSplitAreReproducibleAndAgreeWithOne) {
+  // 256 x 64 batches through 128-wide layers: every product is above the 2e6-flop split threshold, so with
+  // threads = 2 the column ranges really run on two OpenMP threads.
+  const MatrixXd X = uniform(512, 64, -1, 1, 41);
+  const MatrixXd Y = smooth_targets(X);
+  MlpOptions o = quick({128, 128}, 3);
+  o.batch_size = 256;
+  o.seed = 9;
+  o.threads = 2;
+  const Mlp a = Mlp::fit(X, Y, o);
+  const Mlp b = Mlp::fit(X, Y, o);
+  EXPECT_EQ(a.parameters(), b.parameters());  // same threads -> bitwise identical
+  o.threads = 1;
+  const Mlp one = Mlp::fit(X, Y, o);
+  // float32 GEMM blocking differs with the column split; Adam amplifies the last-bit differences a little.
+  EXPECT_LT((one.parameters() - a.parameters()).cwiseAbs().maxCoeff(), 1e-3);
+}
