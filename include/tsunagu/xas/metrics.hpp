@@ -6,6 +6,8 @@
 #include <Eigen/Core>
 #include <nlohmann/json_fwd.hpp>
 
+#include "tsunagu/nn/knn.hpp"
+
 namespace tsunagu::xas {
 
 double pearson(const Eigen::VectorXd& a, const Eigen::VectorXd& b);   ///< NaN when either is constant
@@ -60,23 +62,7 @@ Metrics evaluate_spectra(const Eigen::VectorXd& mesh, const Eigen::MatrixXd& Y_r
 /// Baseline 1: the mean training spectrum for every input.
 Eigen::MatrixXd mean_baseline(const Eigen::MatrixXd& Y_train, Eigen::Index n_predict);
 
-/// Baseline 2: k nearest neighbours in descriptor space: features standardised with the training mean and standard
-/// deviation (constant columns dropped), Euclidean distance, prediction = mean spectrum of the k nearest training
-/// rows (ties by lower index). k clipped to n_train.
-class KnnBaseline {
- public:
-  KnnBaseline() = default;
-  KnnBaseline(const Eigen::MatrixXd& X_train, const Eigen::MatrixXd& Y_train, int k = 5);
-  Eigen::MatrixXd predict(const Eigen::MatrixXd& X) const;
-  int k() const noexcept { return k_; }
-  const Eigen::MatrixXd& X_train() const noexcept { return X_; }
-  const Eigen::MatrixXd& Y_train() const noexcept { return Y_; }
-
- private:
-  Eigen::MatrixXd X_, Y_;
-  Eigen::RowVectorXd mean_, scale_;
-  std::vector<Eigen::Index> keep_;
-  int k_ = 5;
-};
+/// Baseline 2: k nearest neighbours in descriptor space (nn::KnnRegressor, shared with the bio module).
+using KnnBaseline = nn::KnnRegressor;
 
 }  // namespace tsunagu::xas
