@@ -23,7 +23,7 @@ if [ "${SKIP_APT:-0}" != "1" ]; then
     build-essential cmake ninja-build pkg-config \
     libeigen3-dev libhdf5-dev nlohmann-json3-dev libcli11-dev libcerf-dev libpng-dev libopenmpi-dev openmpi-bin \
     libsqlite3-dev libtomlplusplus-dev liblbfgspp-dev libcpp-httplib-dev libjs-chart.js chromium chromium-driver \
-    libsymspg-dev quantum-espresso libtorch-dev python3-torch \
+    libsymspg-dev quantum-espresso libtorch-dev python3-torch librdkit-dev python3-rdkit libboost-dev \
     libgtest-dev libgmock-dev libbenchmark-dev \
     python3 python3-dev python3-venv python3-pip \
     r-base-core r-cran-glmnet librsvg2-bin >/dev/null
