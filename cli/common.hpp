@@ -28,5 +28,6 @@ void register_structure(CLI::App& app);
 void register_magnetic(CLI::App& app);
 void register_features(CLI::App& app);
 void register_xas(CLI::App& app);
+void register_bio(CLI::App& app);
 
 }  // namespace tsunagu::cli

@@ -40,6 +40,7 @@ int main(int argc, char** argv) {
   tsunagu::cli::register_magnetic(app);
   tsunagu::cli::register_features(app);
   tsunagu::cli::register_xas(app);
+  tsunagu::cli::register_bio(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

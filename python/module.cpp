@@ -68,4 +68,6 @@ PYBIND11_MODULE(_tsunagu, m) {
   tsunagu::python::bind_nn(nn);
   auto xas = m.def_submodule("xas", "X-ray absorption spectra: datasets, structure -> spectrum networks, evaluation");
   tsunagu::python::bind_xas(xas);
+  auto bio = m.def_submodule("bio", "molecular descriptors (RDKit), ANN ensembles with weight analysis");
+  tsunagu::python::bind_bio(bio);
 }

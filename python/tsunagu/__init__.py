@@ -11,6 +11,7 @@ tsunagu.magnetic cluster-multipole magnetic structures, DFT inputs (VASP, pw.x, 
 tsunagu.features structure descriptors: composition/element statistics, Coulomb eigenvalues, partial RDFs, site-centred
 tsunagu.nn       multilayer perceptrons on LibTorch (MLPRegressor, MLPClassifier) with deterministic seeds
 tsunagu.xas      X-ray absorption spectra: dataset loaders, structure -> spectrum networks with BO tuning, evaluation
+tsunagu.bio      molecules -> measured response: RDKit descriptors, ANN ensembles, Garson/Olden/permutation importance
 tsunagu.io      CSV and HDF5 helpers
 
 Errors raised by the C++ library are subclasses of :class:`tsunagu.Error`; bad input raises
@@ -25,8 +26,8 @@ from ._tsunagu import (  # noqa: F401
     ParseError,
     __version__,
 )
-from . import bayesopt, campaign, features, io, magnetic, nn, sparse, spectra, structure, xas  # noqa: F401
+from . import bayesopt, bio, campaign, features, io, magnetic, nn, sparse, spectra, structure, xas  # noqa: F401
 
-__all__ = ["Error", "InvalidArgument", "IoError", "NumericalError", "ParseError", "bayesopt", "campaign", "features", "io",
+__all__ = ["Error", "InvalidArgument", "IoError", "NumericalError", "ParseError", "bayesopt", "bio", "campaign", "features", "io",
            "magnetic", "nn", "sparse", "spectra", "structure", "xas",
            "__version__"]
