@@ -59,7 +59,9 @@ void run_descriptors(const DescriptorArgs& a) {
 // ---------------------------------------------------------------- train
 
 struct TrainArgs {
-  std::string data, target, exclude, id_col = "id", output, report, hidden, activation;
+  std::string data, target, exclude, id_col = "id", output, report, hidden, activation, smiles_col;
+  std::vector<std::string> smarts;
+  int morgan_bits = 0, morgan_radius = 2;
   int ensemble = 10, folds = 5, repeats = 3, knn_k = 5, epochs = -1, permutation_repeats = 10;
   std::optional<double> lr, weight_decay, dropout;
   unsigned long long seed = 0;
@@ -67,6 +69,7 @@ struct TrainArgs {
 };
 
 std::string spread(const json& s) {
+  if (!s.at("mean").is_number() || !s.at("sd").is_number()) return "-";  // e.g. per-fold R2 of 1-row folds
   char buf[96];
   std::snprintf(buf, sizeof buf, "%.3f +- %.3f", s.at("mean").get<double>(), s.at("sd").get<double>());
   return buf;
@@ -103,7 +106,17 @@ void run_train(const TrainArgs& a) {
   o.validate();
 
   const core::Table t = core::read_csv(a.data);
-  const bio::Dataset d = bio::dataset_from_table(t, a.target, split_list(a.exclude), a.id_col);
+  bio::Dataset d;
+  if (a.smiles_col.empty()) {
+    d = bio::dataset_from_table(t, a.target, split_list(a.exclude), a.id_col);
+  } else {
+    bio::DescriptorOptions dopt;
+    for (const auto& s : a.smarts) dopt.smarts.push_back(bio::parse_smarts_arg(s));
+    dopt.morgan_bits = a.morgan_bits;
+    dopt.morgan_radius = a.morgan_radius;
+    dopt.validate();
+    d = bio::dataset_from_smiles(t, a.smiles_col, a.target, dopt, split_list(a.exclude), a.id_col);
+  }
   for (const auto& e : d.excluded) note("left out " + e.what + ": " + e.reason);
   if (!d.duplicates.empty())
     note(std::to_string(d.duplicates.size()) + " groups of rows with identical inputs (kept; see the report)");
@@ -116,11 +129,12 @@ void run_train(const TrainArgs& a) {
               static_cast<std::size_t>(d.X.rows()), d.features.size(), d.target.c_str(), o.ensemble);
   if (r.contains("cv_r2")) {
     std::printf("%d x %d-fold cross-validation (mean +- sd over folds):\n", o.repeats, o.folds);
-    std::printf("%-8s %18s %18s\n", "", "R2", "RMSE");
-    std::printf("%-8s %18s %18s\n", "ann", spread(r["cv_r2"]).c_str(), spread(r["cv_rmse"]).c_str());
+    std::printf("%-8s %18s %18s %18s\n", "", "R2 (per fold)", "RMSE", "Q2 (pooled)");
+    std::printf("%-8s %18s %18s %18s\n", "ann", spread(r["cv_r2"]).c_str(), spread(r["cv_rmse"]).c_str(),
+                spread(r["cv_q2"]).c_str());
     for (const char* b : {"sparse", "knn"})
-      std::printf("%-8s %18s %18s\n", b, spread(r["baselines"][b]["cv_r2"]).c_str(),
-                  spread(r["baselines"][b]["cv_rmse"]).c_str());
+      std::printf("%-8s %18s %18s %18s\n", b, spread(r["baselines"][b]["cv_r2"]).c_str(),
+                  spread(r["baselines"][b]["cv_rmse"]).c_str(), spread(r["baselines"][b]["cv_q2"]).c_str());
   }
   std::fflush(stdout);
 }
@@ -228,6 +242,13 @@ void register_bio(CLI::App& app) {
       ->required()
       ->check(CLI::ExistingFile);
   t->add_option("--target", ta.target, "column to predict")->required();
+  t->add_option("--smiles-col", ta.smiles_col,
+                "describe this SMILES column first (RDKit descriptors join the numeric columns; predict then takes "
+                "SMILES)");
+  t->add_option("--smarts", ta.smarts, "with --smiles-col: NAME=PATTERN substructure counts (repeatable)");
+  t->add_option("--morgan-bits", ta.morgan_bits, "with --smiles-col: Morgan fingerprint bits (0 = none)")
+      ->capture_default_str();
+  t->add_option("--morgan-radius", ta.morgan_radius, "with --smiles-col: Morgan radius")->capture_default_str();
   t->add_option("--exclude", ta.exclude, "comma-separated columns that are not inputs");
   t->add_option("--id-col", ta.id_col, "column naming the rows (optional)")->capture_default_str();
   t->add_option("--ensemble", ta.ensemble, "networks over seeds")->check(CLI::PositiveNumber)->capture_default_str();
@@ -262,7 +283,9 @@ void register_bio(CLI::App& app) {
   static PredictArgs pa;
   auto* p = b->add_subcommand("predict", "predict and rank candidates (ensemble mean and spread)");
   p->add_option("model", pa.model, "model file (.tsb)")->required()->check(CLI::ExistingFile);
-  p->add_option("input", pa.input, "CSV with the model's input columns (e.g. from bio descriptors)")
+  p->add_option("input", pa.input,
+                "CSV with the model's input columns (e.g. from bio descriptors), or SMILES for a model trained "
+                "with --smiles-col")
       ->required()
       ->check(CLI::ExistingFile);
   p->add_option("--id-col", pa.id_col, "column naming the candidates")->capture_default_str();

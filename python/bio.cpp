@@ -3,6 +3,8 @@
 #include <pybind11/eigen.h>
 #include <pybind11/stl.h>
 
+#include <optional>
+
 #include <nlohmann/json.hpp>
 
 #include "bindings.hpp"
@@ -53,13 +55,25 @@ void bind_bio(py::module_& m) {
                   py::arg("options"))
       .def_static("train_csv",
                   [](const std::string& path, const std::string& target, const std::vector<std::string>& exclude,
-                     const std::string& id_column, const std::string& options) {
+                     const std::string& id_column, const std::string& options, const std::string& smiles_column,
+                     const std::string& descriptor_options) {
                     const auto o = bio::TrainOptions::from_json(json::parse(options));
+                    std::optional<bio::DescriptorOptions> dopt;
+                    if (!smiles_column.empty())
+                      dopt = bio::DescriptorOptions::from_json(json::parse(descriptor_options));
                     py::gil_scoped_release release;
-                    const auto d = bio::dataset_from_table(core::read_csv(path), target, exclude, id_column);
+                    const core::Table t = core::read_csv(path);
+                    const auto d = dopt ? bio::dataset_from_smiles(t, smiles_column, target, *dopt, exclude, id_column)
+                                        : bio::dataset_from_table(t, target, exclude, id_column);
                     return bio::Model::train(d, o);
                   },
-                  py::arg("path"), py::arg("target"), py::arg("exclude"), py::arg("id_column"), py::arg("options"))
+                  py::arg("path"), py::arg("target"), py::arg("exclude"), py::arg("id_column"), py::arg("options"),
+                  py::arg("smiles_column"), py::arg("descriptor_options"))
+      .def("predict_csv", [](const bio::Model& mo, const std::string& path) {
+        py::gil_scoped_release release;
+        const auto p = mo.predict(core::read_csv(path));
+        return std::make_pair(p.mean, p.sd);
+      }, py::arg("path"))
       .def_static("load", [](const std::string& path) { return bio::Model::load(path); }, py::arg("path"))
       .def("save", [](const bio::Model& mo, const std::string& path) { mo.save(path); }, py::arg("path"))
       .def("predict", [](const bio::Model& mo, const Eigen::MatrixXd& X) {

@@ -110,9 +110,20 @@ class Model:
 
     @classmethod
     def train_csv(cls, path, target: str, *, exclude: Sequence[str] = (), id_column: str = "id",
-                  **options) -> "Model":
-        """Train on a CSV as ``tsunagu bio train`` does (text and constant columns left out and reported)."""
-        return cls(_C.Model.train_csv(os.fspath(path), target, list(exclude), id_column, _train_options(options)))
+                  smiles_column: Optional[str] = None, smarts: Optional[dict] = None, morgan_bits: int = 0,
+                  morgan_radius: int = 2, **options) -> "Model":
+        """Train on a CSV as ``tsunagu bio train`` does (text and constant columns left out and reported). With
+        smiles_column, that column is described first (RDKit descriptors next to the numeric columns) and the model
+        can then :meth:`predict_csv` a CSV of candidate SMILES."""
+        dopt = _desc_options(smarts, morgan_bits, morgan_radius) if smiles_column else "{}"
+        return cls(_C.Model.train_csv(os.fspath(path), target, list(exclude), id_column, _train_options(options),
+                                      smiles_column or "", dopt))
+
+    def predict_csv(self, path):
+        """(mean, sd) for the rows of a CSV (the model's columns by name, or SMILES for a model trained from
+        SMILES)."""
+        mean, sd = self._m.predict_csv(os.fspath(path))
+        return np.asarray(mean), np.asarray(sd)
 
     @classmethod
     def load(cls, path) -> "Model":

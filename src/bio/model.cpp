@@ -262,6 +262,20 @@ Dataset dataset_from_table(const core::Table& table, const std::string& target, 
   return d;
 }
 
+Dataset dataset_from_smiles(const core::Table& table, const std::string& smiles_column, const std::string& target,
+                            const DescriptorOptions& descriptors, const std::vector<std::string>& exclude,
+                            const std::string& id_column) {
+  const DescriptorTable described = descriptor_table(table, smiles_column, descriptors, /*skip_invalid=*/false);
+  std::vector<std::string> ex = exclude;
+  for (auto& e : ex)  // a user column renamed next to a clashing descriptor keeps its new name
+    for (const auto& [from, to] : described.renamed)
+      if (e == from) e = to;
+  Dataset d = dataset_from_table(described.table(), target, ex, id_column);
+  d.descriptors = descriptors;
+  d.smiles_column = smiles_column;
+  return d;
+}
+
 // ---------------------------------------------------------------- options
 
 nn::MlpOptions TrainOptions::default_mlp() {
@@ -346,8 +360,8 @@ Spread CvScores::r2_spread() const { return spread_of(r2); }
 Spread CvScores::rmse_spread() const { return spread_of(rmse); }
 
 json CvScores::to_json() const {
-  return json{{"cv_r2", spread_json(r2_spread())}, {"cv_rmse", spread_json(rmse_spread())}, {"folds_r2", r2},
-              {"folds_rmse", rmse}};
+  return json{{"cv_r2", spread_json(r2_spread())}, {"cv_rmse", spread_json(rmse_spread())},
+              {"cv_q2", spread_json(spread_of(q2))}, {"folds_r2", r2}, {"folds_rmse", rmse}, {"repeats_q2", q2}};
 }
 
 json Importance::to_json() const {
@@ -380,6 +394,8 @@ Model Model::train(const Dataset& data, const TrainOptions& options) {
   m.features_ = data.features;
   m.target_ = data.target;
   m.data_report_ = data.report_json();
+  m.descriptors_ = data.descriptors;
+  m.smiles_column_ = data.smiles_column;
   m.predictors_ = {"model", "sparse", "knn"};
   m.cv_.assign(3, CvScores{});
 
@@ -393,6 +409,7 @@ Model Model::train(const Dataset& data, const TrainOptions& options) {
   for (int r = 0; r < options.repeats && options.folds > 0; ++r) {
     const std::vector<int> fold = sparse::make_folds(static_cast<std::size_t>(n), options.folds,
                                                      options.seed + 7919ULL * static_cast<std::uint64_t>(r));
+    MatrixXd oof(n, 3);  // out-of-fold predictions of this repeat: model, sparse, knn
     for (int f = 0; f < options.folds; ++f) {
       std::vector<Index> tr, te;
       for (Index i = 0; i < n; ++i) (fold[static_cast<std::size_t>(i)] == f ? te : tr).push_back(i);
@@ -408,16 +425,21 @@ Model Model::train(const Dataset& data, const TrainOptions& options) {
       for (int k = 0; k < 3; ++k) {
         m.cv_[static_cast<std::size_t>(k)].r2.push_back(r2_score(yte, *preds[k]));
         m.cv_[static_cast<std::size_t>(k)].rmse.push_back(rmse(yte, *preds[k]));
+        for (std::size_t i = 0; i < te.size(); ++i) oof(te[i], k) = (*preds[k])(static_cast<Index>(i));
       }
-      nn::PermutationOptions po;
-      po.repeats = options.permutation_repeats;
-      for (std::size_t k = 0; k < members.size(); ++k) {
-        po.seed = fo.seed + k;
-        perm.row(static_cast<Index>(k)) += nn::permutation_importance(members[k], Xte, yte, po).mean.transpose();
+      // Permuting needs at least two held-out rows (leave-one-out folds have one).
+      if (te.size() >= 2) {
+        nn::PermutationOptions po;
+        po.repeats = options.permutation_repeats;
+        for (std::size_t k = 0; k < members.size(); ++k) {
+          po.seed = fo.seed + k;
+          perm.row(static_cast<Index>(k)) += nn::permutation_importance(members[k], Xte, yte, po).mean.transpose();
+        }
+        ++perm_folds;
       }
-      ++perm_folds;
       if (bar) bar->tick();
     }
+    for (int k = 0; k < 3; ++k) m.cv_[static_cast<std::size_t>(k)].q2.push_back(r2_score(data.y, oof.col(k)));
   }
 
   // The final ensemble on every row, and its weight analysis.
@@ -453,6 +475,10 @@ Prediction Model::predict(const MatrixXd& X) const {
 }
 
 Prediction Model::predict(const core::Table& table) const {
+  if (descriptors_ && table.has_column(smiles_column_)) {
+    const DescriptorTable described = descriptor_table(table, smiles_column_, *descriptors_, /*skip_invalid=*/false);
+    return predict(described.table().numeric(features_).values);
+  }
   const core::NumericData num = table.numeric(features_);  // a missing column names itself and lists the columns
   return predict(num.values);
 }
@@ -475,12 +501,15 @@ json Model::agreement() const {
 json Model::report() const {
   json j{{"n", data_report_.value("n", 0)}, {"features", features_}, {"target", target_},
          {"options", options_.to_json()}, {"data", data_report_}, {"agreement", agreement()}};
+  if (descriptors_) j["descriptors"] = {{"options", descriptors_->to_json()}, {"smiles_column", smiles_column_}};
   if (!cv_.empty() && !cv_[0].r2.empty()) {
     const CvScores& s = cv_[0];
     j["cv_r2"] = spread_json(s.r2_spread());
     j["cv_rmse"] = spread_json(s.rmse_spread());
+    j["cv_q2"] = spread_json(spread_of(s.q2));
     j["folds_r2"] = s.r2;
     j["folds_rmse"] = s.rmse;
+    j["repeats_q2"] = s.q2;
     j["baselines"] = json{{"sparse", cv_[1].to_json()}, {"knn", cv_[2].to_json()}};
     j["baselines"]["sparse"]["method"] = "lasso, lambda_min of a 5-fold inner CV (tsunagu::sparse)";
     j["baselines"]["knn"]["method"] = "k nearest neighbours, standardised Euclidean, k = " + std::to_string(options_.knn_k);
@@ -504,12 +533,13 @@ void Model::save(const std::filesystem::path& path) const {
   for (const auto& mm : members_) members.push_back(mm.to_json());
   json cv = json::array();
   for (std::size_t k = 0; k < predictors_.size(); ++k)
-    cv.push_back(json{{"predictor", predictors_[k]}, {"r2", cv_[k].r2}, {"rmse", cv_[k].rmse}});
+    cv.push_back(json{{"predictor", predictors_[k]}, {"r2", cv_[k].r2}, {"rmse", cv_[k].rmse}, {"q2", cv_[k].q2}});
   json imps = json::array();
   for (const auto& imp : importances_) imps.push_back(json{{"method", imp.method}, {"members", matrix_json(imp.members)}});
-  const json j{{"format", kFormat}, {"options", options_.to_json()}, {"features", features_}, {"target", target_},
-               {"members", std::move(members)}, {"cv", std::move(cv)}, {"importances", std::move(imps)},
-               {"data", data_report_}};
+  json j{{"format", kFormat}, {"options", options_.to_json()}, {"features", features_}, {"target", target_},
+         {"members", std::move(members)}, {"cv", std::move(cv)}, {"importances", std::move(imps)},
+         {"data", data_report_}};
+  if (descriptors_) j["descriptors"] = {{"options", descriptors_->to_json()}, {"smiles_column", smiles_column_}};
   const std::vector<std::uint8_t> bytes = json::to_cbor(j);
   core::write_file_atomic(path, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
 }
@@ -535,12 +565,17 @@ Model Model::load(const std::filesystem::path& path) {
       CvScores s;
       s.r2 = c.at("r2").get<std::vector<double>>();
       s.rmse = c.at("rmse").get<std::vector<double>>();
+      s.q2 = c.at("q2").get<std::vector<double>>();
       m.cv_.push_back(std::move(s));
     }
     for (const auto& ij : j.at("importances"))
       m.importances_.push_back(
           make_importance(ij.at("method").get<std::string>(), m.features_, matrix_from_json(ij.at("members"))));
     m.data_report_ = j.at("data");
+    if (j.contains("descriptors")) {
+      m.descriptors_ = DescriptorOptions::from_json(j["descriptors"].at("options"));
+      m.smiles_column_ = j["descriptors"].at("smiles_column").get<std::string>();
+    }
   } catch (const Error& e) {
     throw ParseError(path.string(), 0, "", e.what());
   } catch (const json::exception& e) {

@@ -1,6 +1,7 @@
 // Ensemble property models, baselines and weight analysis (src/bio/model.cpp).
 #include "tsunagu/bio/model.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -87,6 +88,8 @@ TEST(BioModel, PlantedLinearEffectsAreRecoveredByEveryImportanceMethodAndTheEnse
   const auto r = m.report();
   EXPECT_GT(r["cv_r2"]["mean"].get<double>(), 0.95);
   EXPECT_EQ(r["folds_r2"].size(), 4u);
+  EXPECT_EQ(r["repeats_q2"].size(), 1u);
+  EXPECT_GT(r["cv_q2"]["mean"].get<double>(), 0.95);
   EXPECT_TRUE(r["baselines"].contains("sparse"));
   EXPECT_TRUE(r["baselines"]["knn"].contains("cv_rmse"));
   // A linear truth: the lasso baseline is excellent too; kNN in 5-D is the weakest.
@@ -207,6 +210,17 @@ TEST(BioOptions, ValidateNamesTheFieldAndJsonRefusesUnknownKeys) {
   EXPECT_EQ(p.mlp.hidden, (std::vector<int>{8, 4}));
   EXPECT_EQ(p.mlp.weight_decay, TrainOptions::default_mlp().weight_decay);  // unspecified keys keep bio defaults
   EXPECT_EQ(TrainOptions::from_json(p.to_json()).to_json(), p.to_json());
+  // Leave-one-out (folds = n): per-fold R2 is undefined, the pooled Q2 is not; no fold can be permuted.
+  {
+    Dataset loo = planted_linear(8, 4);
+    TrainOptions lo = quick();
+    lo.folds = 8;
+    lo.mlp.epochs = 30;
+    const Model m = Model::train(loo, lo);
+    EXPECT_EQ(m.cv("model").q2.size(), 1u);
+    EXPECT_TRUE(std::isfinite(m.cv("knn").q2[0]));
+    EXPECT_EQ(m.importances().size(), 2u);  // garson, olden
+  }
   // Too many folds for the data.
   Dataset d = planted_linear(6, 1);
   TrainOptions q = quick();
@@ -227,4 +241,45 @@ TEST(BioModel, SilosaneCoatingsFromSharedDataTrainAndReportFiniteScores) {
   EXPECT_TRUE(std::isfinite(r["cv_rmse"]["mean"].get<double>()));
   EXPECT_TRUE(std::isfinite(r["baselines"]["knn"]["cv_rmse"]["mean"].get<double>()));
   EXPECT_EQ(m.features().size(), static_cast<std::size_t>(d.X.cols()));
+}
+
+TEST(BioModel, TrainedFromSmilesThenPredictsFromSmilesExactlyAsFromItsDescriptorColumns) {
+  // Planted: y = 2 * chain_length - 3 * eg_units (+ a user column that matters too).
+  const char* mols[] = {"OCCO", "OCCOCCO", "OCCOCCOCCO", "CCCCCCS", "CCCCCCCCS", "CCCCCCCCCCS", "CCCCCCCCCCCCS",
+                        "OCCOCCS", "CCOCCOCCS", "NCCS", "OCCS", "CCCCS"};
+  std::string csv = "id,smiles,angle,y\n";
+  const double chain[] = {0, 0, 0, 6, 8, 10, 12, 0, 2, 0, 0, 4};
+  const double eg[] = {1, 2, 3, 0, 0, 0, 0, 2, 2, 0, 1, 0};
+  for (int i = 0; i < 12; ++i) {
+    const double angle = 20 + 5 * i % 17;
+    csv += "m" + std::to_string(i) + "," + mols[i] + "," + std::to_string(angle) + "," +
+           std::to_string(2 * chain[i] - 3 * eg[i] + 0.1 * angle) + "\n";
+  }
+  const core::Table t = core::parse_csv(csv, "sams.csv");
+  const Dataset d = dataset_from_smiles(t, "smiles", "y", DescriptorOptions{});
+  ASSERT_TRUE(d.descriptors.has_value());
+  EXPECT_NE(std::find(d.features.begin(), d.features.end(), "angle"), d.features.end());
+  EXPECT_NE(std::find(d.features.begin(), d.features.end(), "chain_length"), d.features.end());
+  TrainOptions o = quick();
+  o.folds = 3;
+  o.mlp.epochs = 50;
+  const Model m = Model::train(d, o);
+  const Prediction from_smiles = m.predict(t);
+  const Prediction from_columns = m.predict(d.X);
+  EXPECT_EQ(from_smiles.mean, from_columns.mean);
+  // The descriptor options survive save/load, so a reloaded model still reads SMILES.
+  const fs::path dir = temp_dir();
+  m.save(dir / "s.tsb");
+  const Model back = Model::load(dir / "s.tsb");
+  EXPECT_EQ(back.predict(t).mean, from_smiles.mean);
+  ASSERT_TRUE(back.descriptor_options().has_value());
+  // A candidate table without the user column the model uses: one line naming it.
+  const core::Table no_angle = core::parse_csv("id,smiles\nc1,OCCOCCOCCOCCO\n", "cands.csv");
+  try {
+    back.predict(no_angle);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("angle"), std::string::npos) << e.what();
+  }
+  fs::remove_all(dir);
 }

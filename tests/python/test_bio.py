@@ -118,6 +118,29 @@ def test_cli_descriptors_train_importance_predict(cli, tmp_path):
     assert len(pred) == len(mols) and pred[0]["rank"] == "1" and "adsorption_pred" in pred[0]
 
 
+def test_cli_train_from_smiles_then_predict_candidate_smiles(cli, tmp_path):
+    mols = ["OCCO", "OCCOCCO", "OCCOCCOCCO", "CCCCCCS", "CCCCCCCCS", "CCCCCCCCCCS", "CCCCCCCCCCCCS", "OCCOCCS",
+            "CCOCCOCCS", "NCCS", "OCCS", "CCCCS", "CCCCCCCCCCCCCCS", "OCCOCCOCCOCCO"]
+    d = tb.descriptors(mols)
+    col = {n: d.X[:, i] for i, n in enumerate(d.names)}
+    y = 2 * col["chain_length"] - 3 * col["eg_units"]
+    data = tmp_path / "sams.csv"
+    data.write_text("id,smiles,ads\n" + "".join(f"m{i},{s},{v}\n" for i, (s, v) in enumerate(zip(mols, y))))
+    model = tmp_path / "s.tsb"
+    r = run(cli, "-q", "bio", "train", data, "--target", "ads", "--smiles-col", "smiles", "--smarts", "thiol=[SX2H]",
+            "--ensemble", 3, "--folds", 3, "--repeats", 1, "-o", model)
+    assert r.returncode == 0, r.stderr
+    cands = tmp_path / "cands.csv"
+    cands.write_text("id,smiles\nlong,CCCCCCCCCCCCCCCCS\npeg,OCCOCCOCCOCCOCCO\n")
+    r = run(cli, "-q", "bio", "predict", model, cands)
+    assert r.returncode == 0, r.stderr
+    rows = list(csv.DictReader(r.stdout.splitlines()))
+    assert [row["id"] for row in rows] == ["long", "peg"]  # the long alkyl thiol adsorbs most
+    m = tb.Model.train_csv(data, "ads", smiles_column="smiles", ensemble=2, folds=0, seed=1)
+    mean, sd = m.predict_csv(cands)
+    assert mean[0] > mean[1] and sd.shape == (2,)
+
+
 def test_cli_bad_input_is_one_line_and_leaves_no_output(cli, tmp_path):
     src = tmp_path / "bad.csv"
     src.write_text("id,smiles\na,CCO\nb,C1CC\n")

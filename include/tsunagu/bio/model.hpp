@@ -5,12 +5,14 @@
 /// confidence intervals. See docs/bio.md.
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <Eigen/Core>
 #include <nlohmann/json.hpp>
 
+#include "tsunagu/bio/descriptors.hpp"
 #include "tsunagu/core/table.hpp"
 #include "tsunagu/nn/mlp.hpp"
 
@@ -31,6 +33,10 @@ struct Dataset {
   std::vector<Exclusion> excluded;
   /// Groups of rows with identical inputs (duplicate molecules): reported, kept; their targets may differ.
   std::vector<std::vector<std::size_t>> duplicates;
+  /// Set when the inputs were computed from SMILES (dataset_from_smiles): the model keeps them so that predict()
+  /// can describe new molecules the same way.
+  std::optional<DescriptorOptions> descriptors;
+  std::string smiles_column;
   nlohmann::json report_json() const;  ///< {"n", "p", "excluded": [{what, reason}], "duplicates": [[ids]]}
 };
 
@@ -41,6 +47,12 @@ struct Dataset {
 /// fewer than 4 usable rows or no usable column is InvalidArgument.
 Dataset dataset_from_table(const core::Table& table, const std::string& target,
                            const std::vector<std::string>& exclude = {}, const std::string& id_column = "id");
+
+/// From a CSV with a SMILES column: descriptor_table (RDKit descriptors next to the user columns, unparseable SMILES
+/// an error naming the row) then dataset_from_table on the result; `descriptors`/`smiles_column` are set.
+Dataset dataset_from_smiles(const core::Table& table, const std::string& smiles_column, const std::string& target,
+                            const DescriptorOptions& descriptors, const std::vector<std::string>& exclude = {},
+                            const std::string& id_column = "id");
 
 struct TrainOptions {
   nn::MlpOptions mlp = default_mlp();  ///< every member's network (its seed is replaced per member)
@@ -69,9 +81,12 @@ struct Spread {
 /// Cross-validated scores of one predictor.
 struct CvScores {
   std::vector<double> r2, rmse;  ///< (folds * repeats) per held-out fold: 1 - SS_res/SS_tot (fold mean), RMSE
+  /// (repeats) Q² = 1 - SS_res/SS_tot over all out-of-fold predictions of a repeat (about the overall mean): the
+  /// stable small-data score when folds hold 3-4 rows and a per-fold R² swings wildly
+  std::vector<double> q2;
   Spread r2_spread() const;
   Spread rmse_spread() const;
-  nlohmann::json to_json() const;  ///< {"cv_r2": {mean, sd}, "cv_rmse": {mean, sd}, "folds_r2": [...], ...}
+  nlohmann::json to_json() const;  ///< {"cv_r2", "cv_rmse", "cv_q2": {mean, sd}, "folds_r2": [...], ...}
 };
 
 /// Importance of each input by one method, over the ensemble members: mean and a percentile interval.
@@ -97,8 +112,12 @@ class Model {
 
   /// (m) mean and SD over members for inputs X (m, p) in the training columns' order and units.
   Prediction predict(const Eigen::MatrixXd& X) const;
-  /// Columns of `table` by name (extra columns ignored; a missing one is InvalidArgument naming it).
+  /// Columns of `table` by name (extra columns ignored; a missing one is InvalidArgument naming it). A model trained
+  /// from SMILES describes the table's SMILES column first (same descriptor options), so a CSV of candidate SMILES
+  /// (plus any user columns the model uses) is enough.
   Prediction predict(const core::Table& table) const;
+  /// The descriptor options and SMILES column of a model trained from SMILES.
+  const std::optional<DescriptorOptions>& descriptor_options() const noexcept { return descriptors_; }
 
   const std::vector<std::string>& features() const noexcept { return features_; }
   const std::string& target() const noexcept { return target_; }
@@ -128,6 +147,8 @@ class Model {
   std::vector<CvScores> cv_;
   std::vector<Importance> importances_;
   nlohmann::json data_report_;
+  std::optional<DescriptorOptions> descriptors_;
+  std::string smiles_column_;
 };
 
 /// SVG bar chart of the importances (one panel per method, inputs in the order of the first method's mean, error
