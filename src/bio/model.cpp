@@ -157,7 +157,6 @@ MatrixXd matrix_from_json(const json& j) {
   return M;
 }
 
-std::vector<double> vec(const VectorXd& v) { return std::vector<double>(v.data(), v.data() + v.size()); }
 
 }  // namespace
 
