@@ -3,6 +3,7 @@
 #include "tsunagu/bio/model.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -89,8 +90,13 @@ std::vector<nn::Mlp> fit_members(const MatrixXd& X, const VectorXd& y, const Tra
   const MatrixXd Y = y;
   std::mutex error_mutex;
   std::string error;
-  core::parallel_for(out.size(), o.threads, [&](std::size_t begin, std::size_t end, unsigned) {
-    for (std::size_t k = begin; k < end; ++k) {
+  // Members are handed out one at a time (early stopping makes their cost differ); each member's seed is fixed, so
+  // which thread fits it does not matter.
+  std::atomic<std::size_t> next{0};
+  const unsigned workers =
+      static_cast<unsigned>(std::min<std::size_t>(out.size(), o.threads ? o.threads : core::default_threads()));
+  core::parallel_for(workers, workers, [&](std::size_t, std::size_t, unsigned) {
+    for (std::size_t k = next++; k < out.size(); k = next++) {
       try {
         out[k] = nn::Mlp::fit(X, Y, member_options(o, static_cast<int>(k)));
       } catch (const std::exception& e) {
