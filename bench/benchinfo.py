@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import datetime as _dt
+import json
+import shlex
+import time
 import os
 import platform
 import re
@@ -64,3 +67,89 @@ def commit(paths=("src", "include")) -> str:
 
 def binary_mtime(binary) -> str:
     return _now(Path(binary).stat().st_mtime)
+
+
+# ---- helpers shared by the bench drivers (paths in reports, running programs, Google Benchmark JSON, formats)
+
+def rel(p):
+    """A path relative to the repository root when it lies in or next to it (../shared/...), else as given."""
+    q = Path(p).resolve()
+    if q.is_relative_to(REPO):
+        return str(q.relative_to(REPO))
+    if q.is_relative_to(REPO.parent):
+        return os.path.relpath(q, REPO)
+    return str(p)
+
+
+def rel_arg(a):
+    """rel() for a command-line word: a path, or --flag=path."""
+    a = str(a)
+    if a.startswith("/"):
+        return rel(a)
+    if a.startswith("--") and "=/" in a:
+        k, v = a.split("=", 1)
+        return f"{k}={rel(v)}"
+    return a
+
+
+def run(cmd, env, timeout=1800):
+    """Runs cmd; (stdout, wall seconds); RuntimeError with the output tails on a non-zero exit."""
+    t0 = time.perf_counter()
+    p = subprocess.run([str(c) for c in cmd], env=env, capture_output=True, text=True, timeout=timeout)
+    wall = time.perf_counter() - t0
+    if p.returncode != 0:
+        raise RuntimeError(f"{shlex.join(map(str, cmd))} exited with {p.returncode}:\n{p.stdout[-3000:]}\n"
+                           f"{p.stderr[-3000:]}")
+    return p.stdout, wall
+
+
+def gbench(binary, flt, args, env):
+    """Runs a Google Benchmark program with a filter; {name: benchmark dict with 'seconds', 'cores_busy'}, context."""
+    cmd = [str(binary), f"--benchmark_filter={flt}", "--benchmark_format=json"] + args
+    out, wall = run(cmd, env)
+    j = json.loads(out)
+    scale = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9}
+    res = {}
+    for b in j["benchmarks"]:
+        b["seconds"] = b["real_time"] * scale[b["time_unit"]]
+        b["cores_busy"] = b["cpu_time"] / b["real_time"] if b["real_time"] > 0 else float("nan")
+        res[base_name(b.get("run_name", b["name"]))] = b
+    if not res:
+        raise RuntimeError(f"no benchmark matched {flt!r}")
+    return res, j["context"], wall, cmd
+
+
+def base_name(name):
+    """BM_Describe/physchem/threads:1/iterations:1/process_time/real_time -> BM_Describe/physchem/threads:1."""
+    return "/".join(p for p in name.split("/")
+                    if not p.startswith(("iterations:", "real_time", "process_time", "min_time:")))
+
+
+def fmt_t(s):
+    if s is None:
+        return "–"
+    if s >= 100:
+        return f"{s:.0f} s"
+    if s >= 1:
+        return f"{s:.2f} s"
+    if s >= 1e-3:
+        return f"{s * 1e3:.3g} ms"
+    return f"{s * 1e6:.3g} µs"
+
+
+def fmt_rate(r):
+    return "–" if r is None else f"{r:,.0f}/s"
+
+
+def fmt_r(v):
+    if v is None:
+        return "–"
+    return f"{v:,.0f}×" if v >= 100 else f"{v:.1f}×" if v >= 10 else f"{v:.2f}×"
+
+
+def dpkg_version(pkg):
+    try:
+        return subprocess.run(["dpkg-query", "-W", "-f=${Version}", pkg], capture_output=True, text=True,
+                              check=True).stdout.strip() or "?"
+    except Exception:
+        return "?"
