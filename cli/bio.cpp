@@ -85,19 +85,7 @@ void run_train(const TrainArgs& a) {
   o.seed = a.seed;
   o.threads = a.threads;
   o.progress = !quiet();
-  if (!a.hidden.empty()) {
-    o.mlp.hidden.clear();
-    for (const auto& w : split_list(a.hidden)) {
-      try {
-        std::size_t used = 0;
-        const int v = std::stoi(w, &used);
-        if (used != w.size()) throw std::invalid_argument(w);
-        o.mlp.hidden.push_back(v);
-      } catch (const std::exception&) {
-        throw InvalidArgument("--hidden: not a list of integers: '" + a.hidden + "'");
-      }
-    }
-  }
+  if (!a.hidden.empty()) o.mlp.hidden = parse_int_list("--hidden", a.hidden);
   if (!a.activation.empty()) o.mlp.activation = nn::parse_activation(a.activation);
   if (a.epochs >= 0) o.mlp.epochs = a.epochs;
   if (a.lr) o.mlp.learning_rate = *a.lr;

@@ -1,6 +1,9 @@
 #include "common.hpp"
 
 #include <cstdio>
+#include <stdexcept>
+
+#include "tsunagu/core/error.hpp"
 
 namespace tsunagu::cli {
 namespace {
@@ -22,6 +25,21 @@ std::vector<std::string> split_list(const std::string& s) {
   for (auto& x : out) {
     const auto b = x.find_first_not_of(" \t"), e = x.find_last_not_of(" \t");
     x = b == std::string::npos ? std::string() : x.substr(b, e - b + 1);
+  }
+  return out;
+}
+
+std::vector<int> parse_int_list(const std::string& option, const std::string& text) {
+  std::vector<int> out;
+  for (const auto& w : split_list(text)) {
+    try {
+      std::size_t used = 0;
+      const int v = std::stoi(w, &used);
+      if (used != w.size()) throw std::invalid_argument(w);
+      out.push_back(v);
+    } catch (const std::exception&) {
+      throw InvalidArgument(option + ": not a list of integers: '" + text + "'");
+    }
   }
   return out;
 }

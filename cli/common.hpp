@@ -10,6 +10,9 @@ namespace tsunagu::cli {
 /// Split "a,b,c" into names (empty string -> empty list).
 std::vector<std::string> split_list(const std::string& s);
 
+/// "256,256" -> {256, 256}; InvalidArgument "--hidden: not a list of integers: '2x5'" naming `option`.
+std::vector<int> parse_int_list(const std::string& option, const std::string& text);
+
 /// Validator for counts and seeds read into unsigned types: CLI11 would otherwise wrap "-1" to a huge number.
 /// `positive` also refuses 0.
 CLI::Validator non_negative(bool positive = false);
