@@ -174,7 +174,7 @@ json Dataset::report_json() const {
   json dup = json::array();
   for (const auto& g : duplicates) {
     json ids_j = json::array();
-    for (std::size_t i : g) ids_j.push_back(ids.at(i));
+    for (std::size_t i : g) ids_j.push_back(i < ids.size() ? ids[i] : "row " + std::to_string(i + 1));
     dup.push_back(std::move(ids_j));
   }
   return json{{"n", X.rows()}, {"p", X.cols()}, {"excluded", std::move(ex)}, {"duplicates", std::move(dup)}};
@@ -390,6 +390,13 @@ Model Model::train(const Dataset& data, const TrainOptions& options) {
     throw InvalidArgument("bio train: " + std::to_string(data.features.size()) + " feature names for " +
                           std::to_string(p) + " columns");
   if (!data.X.allFinite() || !data.y.allFinite()) throw InvalidArgument("bio train: non-finite values in X or y");
+  if (!data.ids.empty() && static_cast<Index>(data.ids.size()) != n)
+    throw InvalidArgument("bio train: " + std::to_string(data.ids.size()) + " row ids for " + std::to_string(n) +
+                          " rows");
+  for (const auto& g : data.duplicates)
+    for (std::size_t i : g)
+      if (i >= static_cast<std::size_t>(n)) throw InvalidArgument("bio train: duplicate group names row " +
+                                                                  std::to_string(i) + " of " + std::to_string(n));
   if (options.folds > n)
     throw InvalidArgument("bio train: folds = " + std::to_string(options.folds) + " exceeds the " + std::to_string(n) +
                           " rows");

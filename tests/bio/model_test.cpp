@@ -221,6 +221,12 @@ TEST(BioOptions, ValidateNamesTheFieldAndJsonRefusesUnknownKeys) {
     EXPECT_TRUE(std::isfinite(m.cv("knn").q2[0]));
     EXPECT_EQ(m.importances().size(), 2u);  // garson, olden
   }
+  // Row ids that do not match the rows.
+  {
+    Dataset bad = planted_linear(10, 5);
+    bad.ids.resize(3);
+    EXPECT_THROW(Model::train(bad, quick()), InvalidArgument);
+  }
   // Too many folds for the data.
   Dataset d = planted_linear(6, 1);
   TrainOptions q = quick();
