@@ -32,5 +32,6 @@ void register_magnetic(CLI::App& app);
 void register_features(CLI::App& app);
 void register_xas(CLI::App& app);
 void register_bio(CLI::App& app);
+void register_fragmd(CLI::App& app);
 
 }  // namespace tsunagu::cli

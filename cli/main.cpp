@@ -41,6 +41,7 @@ int main(int argc, char** argv) {
   tsunagu::cli::register_features(app);
   tsunagu::cli::register_xas(app);
   tsunagu::cli::register_bio(app);
+  tsunagu::cli::register_fragmd(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -20,6 +20,7 @@ void bind_features(pybind11::module_& m);
 void bind_nn(pybind11::module_& m);
 void bind_xas(pybind11::module_& m);
 void bind_bio(pybind11::module_& m);
+void bind_fragmd(pybind11::module_& m);
 
 /// A Crystal from the arrays the Python Crystal class passes (tsunagu/structure.py Crystal._args()); validated.
 structure::Crystal make_crystal(const Eigen::Matrix3d& lattice, const Eigen::MatrixXd& frac,

@@ -70,4 +70,6 @@ PYBIND11_MODULE(_tsunagu, m) {
   tsunagu::python::bind_xas(xas);
   auto bio = m.def_submodule("bio", "molecular descriptors (RDKit), ANN ensembles with weight analysis");
   tsunagu::python::bind_bio(bio);
+  auto fragmd = m.def_submodule("fragmd", "EFP2 fragment potentials: energies, gradients, rigid-body MD, analysis");
+  tsunagu::python::bind_fragmd(fragmd);
 }

@@ -12,6 +12,7 @@ tsunagu.features structure descriptors: composition/element statistics, Coulomb 
 tsunagu.nn       multilayer perceptrons on LibTorch (MLPRegressor, MLPClassifier) with deterministic seeds
 tsunagu.xas      X-ray absorption spectra: dataset loaders, structure -> spectrum networks with BO tuning, evaluation
 tsunagu.bio      molecules -> measured response: RDKit descriptors, ANN ensembles, Garson/Olden/permutation importance
+tsunagu.fragmd   EFP2 fragment potentials: energies and gradients, rigid-body MD, liquid properties, descriptors
 tsunagu.io      CSV and HDF5 helpers
 
 Errors raised by the C++ library are subclasses of :class:`tsunagu.Error`; bad input raises
@@ -26,7 +27,7 @@ from ._tsunagu import (  # noqa: F401
     ParseError,
     __version__,
 )
-from . import bayesopt, bio, campaign, features, io, magnetic, nn, sparse, spectra, structure, xas  # noqa: F401
+from . import bayesopt, bio, campaign, features, fragmd, io, magnetic, nn, sparse, spectra, structure, xas  # noqa: F401
 
 __all__ = ["Error", "InvalidArgument", "IoError", "NumericalError", "ParseError", "bayesopt", "bio", "campaign", "features", "io",
            "magnetic", "nn", "sparse", "spectra", "structure", "xas",

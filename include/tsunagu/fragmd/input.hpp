@@ -1,0 +1,70 @@
+#pragma once
+/// efpmd-style input files (the libefp test/benchmark `.in` format of ../shared/data/efp/cases):
+///   run_type sp|grad|gtest|md|nve|nvt|npt   coord xyzabc|points|rotmat   units angs|bohr
+///   terms elec pol disp xr    elec_damp screen|overlap|off    disp_damp tt|overlap|off    pol_damp tt|off
+///   fraglib_path DIR   userlib_path DIR   enable_pbc true|false   periodic_box X Y Z (angstrom)
+///   enable_cutoff true|false   swf_cutoff R (angstrom)   ref_energy E (hartree)   gtest_tol T
+///   charge Q X Y Z (angstrom)    fragment NAME  followed by its coordinates
+/// Fragment names ending in `_l` come from fraglib_path (file NAME-without-_l.efp), others from userlib_path.
+/// Keys the reader does not know are an error naming the key (never silently ignored); keys it knows but that only
+/// efpmd's other drivers use (max_steps, time_step, …) are kept verbatim in `extra`.
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tsunagu/fragmd/fragment.hpp"
+#include "tsunagu/fragmd/terms.hpp"
+
+namespace tsunagu::fragmd {
+
+struct Terms {
+  bool elec = true, pol = true, disp = true, xr = true;
+};
+
+/// Everything an energy/gradient evaluation needs, independent of how it was specified.
+/// efpmd's harmonic restraint of a fragment's centre: E = ½ k |com − r0|².
+struct Restraint {
+  std::size_t fragment = 0;
+  double k = 0.0;                                  ///< hartree/bohr²
+  Eigen::Vector3d r0 = Eigen::Vector3d::Zero();    ///< bohr
+};
+
+struct System {
+  std::vector<std::shared_ptr<const FragmentType>> types;   ///< owned fragment types
+  std::vector<Fragment> fragments;                           ///< placed, lab frame, bohr
+  std::vector<PointCharge> charges;                          ///< external point charges, bohr / e
+  std::vector<Restraint> restraints;                         ///< `constraint` lines of efpmd inputs
+  Terms terms;
+  ElecDamp elec_damp = ElecDamp::Screen;
+  DispDamp disp_damp = DispDamp::Overlap;
+  PolDamp pol_damp = PolDamp::TangToennies;
+  bool periodic = false;
+  Eigen::Vector3d box = Eigen::Vector3d::Zero();             ///< bohr
+  bool cutoff_enabled = false;
+  double cutoff = 0.0;                                       ///< bohr (swf_cutoff)
+};
+
+/// Move fragment i of `system` to centre `com` (bohr) and orientation `R` (body → lab), re-placing its parameters.
+void set_pose(System& system, std::size_t i, const Eigen::Vector3d& com, const Eigen::Matrix3d& R);
+
+struct InputFile {
+  std::string path;
+  std::string run_type = "sp";
+  System system;
+  std::optional<double> ref_energy;                          ///< hartree
+  double gtest_tol = 1e-6;
+  std::map<std::string, std::string> extra;
+};
+
+struct InputOptions {
+  /// Library directory for `_l` fragments when the input has no fraglib_path (efpmd falls back to its install
+  /// directory; we fall back to this, then to $TSUNAGU_FRAGLIB, and otherwise refuse with a clear message).
+  std::string fraglib;
+};
+
+/// Parse an efpmd-style input, load the fragment types it names and place the fragments.
+InputFile read_input(const std::string& path, const InputOptions& options = {});
+
+}  // namespace tsunagu::fragmd

@@ -1,0 +1,214 @@
+// EFP2 electrostatics: nuclei and distributed multipoles (charge … octupole, Buckingham convention) of two fragments,
+// with the SCREEN2 charge-penetration damping of the electronic charge–charge terms (libefp 1.5 model: nuclei are
+// separate point charges, the MONOPOLES column holds electronic charges).
+#include <cmath>
+#include <string>
+
+#include "rigid.hpp"
+#include "tsunagu/core/error.hpp"
+#include "tsunagu/fragmd/terms.hpp"
+
+namespace tsunagu::fragmd {
+namespace {
+
+using detail::D6;
+
+constexpr int kQ[3][3] = {{0, 3, 4}, {3, 1, 5}, {4, 5, 2}};
+constexpr int kO[3][3][3] = {{{0, 3, 4}, {3, 5, 9}, {4, 9, 7}},
+                             {{3, 5, 9}, {5, 1, 6}, {9, 6, 8}},
+                             {{4, 9, 7}, {9, 6, 8}, {7, 8, 2}}};
+
+/// A multipole point in a scalar type T (double, or Dual when its fragment is being differentiated).
+template <typename T>
+struct Point {
+  V3<T> r;
+  T q;  // electronic charge
+  V3<T> d;
+  std::array<T, 6> Q;
+  std::array<T, 10> O;
+  double screen = 0.0;
+};
+
+template <typename T>
+Point<T> make_point(const MultipolePoint& m, const Eigen::Vector3d& shift) {
+  Point<T> p;
+  p.r = V3<T>{T(m.r.x() + shift.x()), T(m.r.y() + shift.y()), T(m.r.z() + shift.z())};
+  p.q = T(m.monopole);
+  p.d = V3<T>{T(m.dipole.x()), T(m.dipole.y()), T(m.dipole.z())};
+  for (int i = 0; i < 6; ++i) p.Q[i] = T(m.quadrupole[i]);
+  for (int i = 0; i < 10; ++i) p.O[i] = T(m.octupole[i]);
+  p.screen = m.screen2;
+  return p;
+}
+
+Point<D6> lift(const MultipolePoint& m, const Eigen::Vector3d& com, const Eigen::Vector3d& shift) {
+  Point<D6> p = make_point<D6>(m, Eigen::Vector3d::Zero());
+  p.r = detail::lift_point(m.r, com, shift);
+  p.d = detail::lift_vector(m.dipole);
+  for (int k = 0; k < 3; ++k) {
+    for (int a = 0; a < 3; ++a)
+      for (int b = a; b < 3; ++b) {
+        double s = 0;
+        for (int i = 0; i < 3; ++i)
+          s += detail::omega(k, a, i) * m.quadrupole[kQ[i][b]] + detail::omega(k, b, i) * m.quadrupole[kQ[a][i]];
+        p.Q[kQ[a][b]].g[3 + k] = s;
+      }
+    for (int a = 0; a < 3; ++a)
+      for (int b = a; b < 3; ++b)
+        for (int c = b; c < 3; ++c) {
+          double s = 0;
+          for (int i = 0; i < 3; ++i)
+            s += detail::omega(k, a, i) * m.octupole[kO[i][b][c]] + detail::omega(k, b, i) * m.octupole[kO[a][i][c]] +
+                 detail::omega(k, c, i) * m.octupole[kO[a][b][i]];
+          p.O[kO[a][b][c]].g[3 + k] = s;
+        }
+  }
+  return p;
+}
+
+template <typename T>
+T quad_sum(const std::array<T, 6>& Q, const V3<T>& r) {
+  return Q[0] * r.x * r.x + Q[1] * r.y * r.y + Q[2] * r.z * r.z +
+         2.0 * (Q[3] * r.x * r.y + Q[4] * r.x * r.z + Q[5] * r.y * r.z);
+}
+
+template <typename T>
+V3<T> quad_vec(const std::array<T, 6>& Q, const V3<T>& r) {
+  return V3<T>{Q[0] * r.x + Q[3] * r.y + Q[4] * r.z, Q[3] * r.x + Q[1] * r.y + Q[5] * r.z,
+               Q[4] * r.x + Q[5] * r.y + Q[2] * r.z};
+}
+
+template <typename T>
+T oct_sum(const std::array<T, 10>& O, const V3<T>& r) {
+  return O[0] * r.x * r.x * r.x + O[1] * r.y * r.y * r.y + O[2] * r.z * r.z * r.z +
+         3.0 * (O[3] * r.x * r.x * r.y + O[4] * r.x * r.x * r.z + O[5] * r.x * r.y * r.y + O[6] * r.y * r.y * r.z +
+                O[7] * r.x * r.z * r.z + O[8] * r.y * r.z * r.z) +
+         6.0 * O[9] * r.x * r.y * r.z;
+}
+
+/// Charge-penetration damping of an electronic charge pair with SCREEN2 exponents a, b (bohr⁻¹).
+template <typename T>
+T screen_pair(const T& r, double a, double b) {
+  using std::exp;
+  if (std::fabs(a - b) < 1e-5) return 1.0 - (1.0 + 0.5 * a * r) * exp(-a * r);
+  return 1.0 - exp(-a * r) * (b * b / (b * b - a * a)) - exp(-b * r) * (a * a / (a * a - b * b));
+}
+
+/// Energy of a point charge q at the origin of dr with a multipole point at +dr (charge part optionally damped).
+template <typename T>
+T charge_point(const T& q, const Point<T>& p, const V3<T>& dr, const T& r, const T& qq_damp) {
+  const T r2 = r * r, r3 = r2 * r, r5 = r3 * r2, r7 = r5 * r2;
+  return qq_damp * q * p.q / r - q * dot(p.d, dr) / r3 + q * quad_sum(p.Q, dr) / r5 - q * oct_sum(p.O, dr) / r7;
+}
+
+/// Multipole point i with multipole point j, dr = r_j − r_i.
+template <typename T>
+T point_point(const Point<T>& i, const Point<T>& j, ElecDamp damp) {
+  using std::sqrt;
+  const V3<T> dr = j.r - i.r;
+  const T r = sqrt(dot(dr, dr));
+  const T r2 = r * r, r3 = r2 * r, r5 = r3 * r2, r7 = r5 * r2, r9 = r7 * r2;
+  T cc = i.q * j.q / r;
+  if (damp == ElecDamp::Screen) cc = cc * screen_pair(r, i.screen, j.screen);
+  const T di_r = dot(i.d, dr), dj_r = dot(j.d, dr);
+  const T qsi = quad_sum(i.Q, dr), qsj = quad_sum(j.Q, dr);
+  const V3<T> Qi_r = quad_vec(i.Q, dr), Qj_r = quad_vec(j.Q, dr);
+  T e = cc;
+  e += -i.q * dj_r / r3 + j.q * di_r / r3;                        // charge–dipole, dipole–charge
+  e += i.q * qsj / r5 + j.q * qsi / r5;                           // charge–quadrupole both ways
+  e += -i.q * oct_sum(j.O, dr) / r7 + j.q * oct_sum(i.O, dr) / r7;  // charge–octupole both ways
+  e += dot(i.d, j.d) / r3 - 3.0 * di_r * dj_r / r5;                // dipole–dipole
+  e += 5.0 * qsj * di_r / r7 - 2.0 * dot(i.d, Qj_r) / r5;          // dipole–quadrupole
+  e -= 5.0 * qsi * dj_r / r7 - 2.0 * dot(j.d, Qi_r) / r5;          // quadrupole–dipole
+  T qq = i.Q[0] * j.Q[0] + i.Q[1] * j.Q[1] + i.Q[2] * j.Q[2] +
+         2.0 * (i.Q[3] * j.Q[3] + i.Q[4] * j.Q[4] + i.Q[5] * j.Q[5]);
+  e += (2.0 * qq / r5 - 20.0 * dot(Qi_r, Qj_r) / r7 + 35.0 * qsi * qsj / r9) / 3.0;  // quadrupole–quadrupole
+  return e;
+}
+
+/// Whole-pair energy; fragment b's data supplied in type T (lifted for gradients).
+template <typename T>
+T pair_energy(const Fragment& a, const std::vector<V3<T>>& b_atoms, const std::vector<Point<T>>& b_pts,
+              const Fragment& b, ElecDamp damp) {
+  using std::exp;
+  using std::sqrt;
+  T e = 0.0;
+  std::vector<Point<T>> a_pts;
+  a_pts.reserve(a.multipoles.size());
+  for (const auto& m : a.multipoles) a_pts.push_back(make_point<T>(m, Eigen::Vector3d::Zero()));
+  // nuclei – nuclei
+  for (const auto& ai : a.atoms)
+    for (std::size_t j = 0; j < b.atoms.size(); ++j) {
+      const V3<T> dr = b_atoms[j] - detail::plain(ai.r);
+      e += ai.znuc * b.atoms[j].znuc / sqrt(dot(dr, dr));
+    }
+  // nuclei of a – points of b (dr from nucleus to point)
+  for (const auto& ai : a.atoms) {
+    const T z = T(ai.znuc);
+    for (const auto& pj : b_pts) {
+      const V3<T> dr = pj.r - detail::plain(ai.r);
+      const T r = sqrt(dot(dr, dr));
+      const T damp_q = damp == ElecDamp::Screen ? T(1.0 - exp(-pj.screen * r)) : T(1.0);
+      e += charge_point(z, pj, dr, r, damp_q);
+    }
+  }
+  // nuclei of b – points of a
+  for (std::size_t j = 0; j < b.atoms.size(); ++j) {
+    const T z = T(b.atoms[j].znuc);
+    for (const auto& pi : a_pts) {
+      const V3<T> dr = pi.r - b_atoms[j];
+      const T r = sqrt(dot(dr, dr));
+      const T damp_q = damp == ElecDamp::Screen ? T(1.0 - exp(-pi.screen * r)) : T(1.0);
+      e += z * charge_point(T(1.0), pi, dr, r, damp_q);
+    }
+  }
+  for (const auto& pi : a_pts)
+    for (const auto& pj : b_pts) e += point_point(pi, pj, damp);
+  return e;
+}
+
+void check_screen(const Fragment& f, ElecDamp damp) {
+  if (damp == ElecDamp::Screen && !f.type->has_screen2)
+    throw InvalidArgument("fragment '" + f.type->name + "' has no SCREEN2 parameters; use elec_damp off or overlap");
+}
+
+}  // namespace
+
+double elec_pair(const Fragment& a, const Fragment& b, const Eigen::Vector3d& shift_b, ElecDamp damp) {
+  check_screen(a, damp);
+  check_screen(b, damp);
+  std::vector<V3<double>> atoms;
+  for (const auto& at : b.atoms) atoms.push_back(detail::plain(at.r, shift_b));
+  std::vector<Point<double>> pts;
+  for (const auto& m : b.multipoles) pts.push_back(make_point<double>(m, shift_b));
+  return pair_energy<double>(a, atoms, pts, b, damp);
+}
+
+double elec_pair_gradient(const Fragment& a, const Fragment& b, const Eigen::Vector3d& shift_b, ElecDamp damp,
+                          FragmentGradient& ga, FragmentGradient& gb) {
+  check_screen(a, damp);
+  check_screen(b, damp);
+  std::vector<V3<D6>> atoms;
+  for (const auto& at : b.atoms) atoms.push_back(detail::lift_point(at.r, b.com, shift_b));
+  std::vector<Point<D6>> pts;
+  for (const auto& m : b.multipoles) pts.push_back(lift(m, b.com, shift_b));
+  D6 e = pair_energy<D6>(a, atoms, pts, b, damp);
+  detail::complete_pair(e, a.com, b.com + shift_b, ga, gb);
+  return e.v;
+}
+
+double elec_point_charges(const Fragment& f, const std::vector<PointCharge>& charges) {
+  double e = 0.0;
+  for (const auto& c : charges) {
+    for (const auto& at : f.atoms) e += c.q * at.znuc / (at.r - c.r).norm();
+    for (const auto& m : f.multipoles) {
+      Point<double> p = make_point<double>(m, Eigen::Vector3d::Zero());
+      const V3<double> dr = p.r - detail::plain(c.r);
+      const double r = std::sqrt(dot(dr, dr));
+      e += charge_point(c.q, p, dr, r, 1.0);
+    }
+  }
+  return e;
+}
+
+}  // namespace tsunagu::fragmd

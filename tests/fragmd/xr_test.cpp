@@ -1,0 +1,244 @@
+// EFP2 exchange–repulsion and overlap charge penetration (src/fragmd/xr.cpp): libefp reference energies,
+// orthonormality of the file LMOs under our integral conventions, rotation invariance and analytic gradients.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include <Eigen/Geometry>
+
+#include "fragmd/integrals.hpp"
+#include "fragmd/xr_grad.hpp"
+#include "tsunagu/core/error.hpp"
+#include "tsunagu/fragmd/fragment.hpp"
+#include "tsunagu/fragmd/input.hpp"
+#include "tsunagu/fragmd/terms.hpp"
+
+namespace fs = std::filesystem;
+namespace tf = tsunagu::fragmd;
+
+namespace {
+
+fs::path shared_dir() {
+  if (const char* env = std::getenv("TSUNAGU_SHARED")) return env;
+  return TSUNAGU_SHARED_DIR;
+}
+fs::path efp_dir() { return shared_dir() / "data" / "efp"; }
+
+#define REQUIRE_EFP_DATA()                                                                       \
+  do {                                                                                           \
+    if (!fs::exists(efp_dir() / "fraglib" / "h2o.efp"))                                          \
+      GTEST_SKIP() << "EFP data not found under " << efp_dir() << " (set TSUNAGU_SHARED)";     \
+  } while (0)
+
+std::shared_ptr<tf::FragmentType> load_type(const std::string& file) {
+  auto types = tf::read_fragment_file((efp_dir() / "fraglib" / file).string());
+  return std::make_shared<tf::FragmentType>(types.at(0));
+}
+
+double xr_total(const tf::System& sys) {
+  double e = 0.0;
+  for (std::size_t i = 0; i < sys.fragments.size(); ++i)
+    for (std::size_t j = i + 1; j < sys.fragments.size(); ++j)
+      e += tf::xr_pair(sys.fragments[i], sys.fragments[j], Eigen::Vector3d::Zero()).exchange_repulsion;
+  return e;
+}
+
+Eigen::Matrix3d axis_rotation(int axis, double angle) {
+  return Eigen::AngleAxisd(angle, Eigen::Vector3d::Unit(axis)).toRotationMatrix();
+}
+
+}  // namespace
+
+// libefp `terms xr` cases: the total is the sum of pair exchange–repulsion energies.
+//
+// xr_1 and xr_2 (xyzabc placement) agree with the references to < 1e-6 relative. xr_3 (placement by points, the
+// only case with methanol) agrees to 1.1e-5 relative (3.4e-7 hartree), within the case's own gtest_tol (5e-6
+// hartree, the criterion efpmd applies). Geometry matches efpmd's printout, the integrals pass the orthonormality
+// test below at 1e-8, and efpmd 2.0 itself reports 0.0301401951 for xr_3 and 0.0000134697 for xr_1 (1.4e-4 off
+// that reference), so the residual is attributed to the reference data, not pinned down further.
+struct XrCase {
+  const char* file;
+  double rel_tol;
+};
+
+class FragmdXrCase : public ::testing::TestWithParam<XrCase> {};
+
+TEST_P(FragmdXrCase, MatchesLibefpReference) {
+  REQUIRE_EFP_DATA();
+  const XrCase c = GetParam();
+  const auto in = tf::read_input((efp_dir() / "cases" / c.file).string());
+  ASSERT_TRUE(in.ref_energy.has_value());
+  const double e = xr_total(in.system);
+  const double ref = *in.ref_energy;
+  // The references are printed with 10 decimals; allow that rounding on top of the relative tolerance.
+  EXPECT_NEAR(e, ref, c.rel_tol * std::abs(ref) + 5e-11) << c.file << ": computed " << e << ", reference " << ref;
+  EXPECT_NEAR(e, ref, in.gtest_tol) << c.file << ": outside the case's gtest_tol";
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, FragmdXrCase,
+                         ::testing::Values(XrCase{"xr_1.in", 1e-6}, XrCase{"xr_2.in", 1e-6},
+                                           XrCase{"xr_3.in", 2e-5}),
+                         [](const auto& info) {
+                           std::string n = info.param.file;
+                           return n.substr(0, n.find('.'));
+                         });
+
+TEST(FragmdXr, FileLmosAreOrthonormalUnderOurNormalisation) {
+  // The LMOs were orthonormal in GAMESS; with the projection basis (same basis) and our reading of the file's
+  // normalisation convention (incl. sqrt3 / sqrt5 / sqrt15 for d and f), C S C^T must be the identity. Checked for
+  // every library fragment, on a rotated placement so the p/d/f coefficient rotation is exercised too.
+  REQUIRE_EFP_DATA();
+  int checked = 0;
+  for (const auto& entry : fs::directory_iterator(efp_dir() / "fraglib")) {
+    if (entry.path().extension() != ".efp") continue;
+    for (const auto& type : tf::read_fragment_file(entry.path().string())) {
+      if (type.n_lmo == 0) continue;
+      const tf::Fragment f = tf::place(type, Eigen::Vector3d(0.3, -1.0, 2.0), tf::euler_to_matrix(0.7, 1.9, -2.4));
+      Eigen::MatrixXd S, T;
+      tf::detail::overlap_kinetic(f.basis, f.basis, Eigen::Vector3d::Zero(), S, T);
+      const Eigen::MatrixXd O = f.wavefunction * S * f.wavefunction.transpose();
+      EXPECT_LT((O - Eigen::MatrixXd::Identity(O.rows(), O.cols())).cwiseAbs().maxCoeff(), 1e-7) << type.name;
+      ++checked;
+    }
+  }
+  EXPECT_GE(checked, 3);
+}
+
+TEST(FragmdXr, EnergiesMatchTermByTermFormula) {
+  // xr.cpp regroups the point-charge terms for the gradient; check it against the plain per-LMO-pair formula of
+  // libefp's xr.c (lmo_lmo_xr_energy, charge_penetration_energy), evaluated here from the LMO integrals.
+  REQUIRE_EFP_DATA();
+  auto h2o = load_type("h2o.efp");
+  auto meoh = load_type("ch3oh.efp");
+  const tf::Fragment a = tf::place(*h2o, Eigen::Vector3d(0.2, -0.1, 0.3), tf::euler_to_matrix(0.4, 1.1, -2.0));
+  const tf::Fragment b = tf::place(*meoh, Eigen::Vector3d(3.9, 1.4, -0.9), tf::euler_to_matrix(2.5, 0.6, 1.3));
+  Eigen::MatrixXd Sao, Tao;
+  tf::detail::overlap_kinetic(a.basis, b.basis, Eigen::Vector3d::Zero(), Sao, Tao);
+  const Eigen::MatrixXd S = a.wavefunction * Sao * b.wavefunction.transpose();
+  const Eigen::MatrixXd T = a.wavefunction * Tao * b.wavefunction.transpose();
+  auto valence = [](double z) { return z <= 2 ? z : z <= 10 ? z - 2 : z - 10; };
+  const double pi = 3.14159265358979323846;
+  double exr = 0.0, ecp = 0.0;
+  for (Eigen::Index i = 0; i < S.rows(); ++i)
+    for (Eigen::Index j = 0; j < S.cols(); ++j) {
+      const double s = S(i, j), r = (b.lmo_centroids[j] - a.lmo_centroids[i]).norm();
+      double e = 0.0;
+      if (std::abs(s) > 1e-7) {
+        e += -2.0 * std::sqrt(-2.0 * std::log(std::abs(s)) / pi) * s * s / r;
+        ecp += -s * s / r / std::sqrt(-2.0 * std::log(std::abs(s)));
+      }
+      for (Eigen::Index k = 0; k < S.rows(); ++k) e -= s * S(k, j) * h2o->fock(i, k);
+      for (Eigen::Index l = 0; l < S.cols(); ++l) e -= s * S(i, l) * meoh->fock(j, l);
+      e += 2.0 * s * T(i, j);
+      for (const auto& at : b.atoms) e -= s * s * valence(at.znuc) / (at.r - a.lmo_centroids[i]).norm();
+      for (const auto& c : b.lmo_centroids) e += 2.0 * s * s / (c - a.lmo_centroids[i]).norm();
+      for (const auto& at : a.atoms) e -= s * s * valence(at.znuc) / (b.lmo_centroids[j] - at.r).norm();
+      for (const auto& c : a.lmo_centroids) e += 2.0 * s * s / (b.lmo_centroids[j] - c).norm();
+      e -= s * s / r;
+      exr += 2.0 * e;
+    }
+  const tf::XrPair p = tf::xr_pair(a, b, Eigen::Vector3d::Zero());
+  EXPECT_NEAR(p.exchange_repulsion, exr, 1e-12 * std::abs(exr));
+  EXPECT_NEAR(p.charge_penetration, ecp, 1e-12 * std::abs(ecp));
+  EXPECT_LT((p.lmo_overlap - S).cwiseAbs().maxCoeff(), 1e-15);
+}
+
+TEST(FragmdXr, RotateWavefunctionIsARepresentation) {
+  REQUIRE_EFP_DATA();
+  auto type = load_type("h2o.efp");  // S, L, P, D and F shells
+  const Eigen::Matrix3d R1 = tf::euler_to_matrix(0.3, 1.2, -0.8), R2 = tf::euler_to_matrix(-1.4, 0.5, 2.2);
+  EXPECT_LT((tf::rotate_wavefunction(*type, Eigen::Matrix3d::Identity()) - type->wavefunction).norm(), 1e-13);
+  tf::FragmentType rotated = *type;
+  rotated.wavefunction = tf::rotate_wavefunction(*type, R1);
+  EXPECT_LT((tf::rotate_wavefunction(rotated, R2) - tf::rotate_wavefunction(*type, R2 * R1)).norm(), 1e-12);
+}
+
+TEST(FragmdXr, LmoOverlapAndEnergiesAreRotationInvariant) {
+  // Rotating and translating the whole pair must leave S_ij (and so every energy) unchanged.
+  REQUIRE_EFP_DATA();
+  auto h2o = load_type("h2o.efp");
+  auto nh3 = load_type("nh3.efp");
+  const Eigen::Vector3d ca(0.0, 0.0, 0.0), cb(4.8, 1.1, -0.7);
+  const Eigen::Matrix3d Ra = tf::euler_to_matrix(1.0, 2.0, 3.0), Rb = tf::euler_to_matrix(5.0, 2.0, 8.0);
+  const tf::XrPair p0 = tf::xr_pair(tf::place(*h2o, ca, Ra), tf::place(*nh3, cb, Rb), Eigen::Vector3d::Zero());
+
+  const Eigen::Matrix3d Q = tf::euler_to_matrix(-0.6, 2.3, 1.7);
+  const Eigen::Vector3d t(1.5, -3.0, 0.25);
+  const tf::XrPair p1 =
+      tf::xr_pair(tf::place(*h2o, Q * ca + t, Q * Ra), tf::place(*nh3, Q * cb + t, Q * Rb), Eigen::Vector3d::Zero());
+  ASSERT_EQ(p0.lmo_overlap.rows(), h2o->n_lmo);
+  ASSERT_EQ(p0.lmo_overlap.cols(), nh3->n_lmo);
+  EXPECT_LT((p0.lmo_overlap - p1.lmo_overlap).cwiseAbs().maxCoeff(), 1e-12);
+  EXPECT_NEAR(p0.exchange_repulsion, p1.exchange_repulsion, 1e-12 * std::abs(p0.exchange_repulsion) + 1e-15);
+  EXPECT_NEAR(p0.charge_penetration, p1.charge_penetration, 1e-12 * std::abs(p0.charge_penetration) + 1e-15);
+  EXPECT_GT(p0.exchange_repulsion, 0.0);
+  EXPECT_LT(p0.charge_penetration, 0.0);
+
+  // Pair symmetry: swapping the fragments transposes S and keeps the energies.
+  const tf::XrPair ps = tf::xr_pair(tf::place(*nh3, cb, Rb), tf::place(*h2o, ca, Ra), Eigen::Vector3d::Zero());
+  EXPECT_LT((ps.lmo_overlap - p0.lmo_overlap.transpose()).cwiseAbs().maxCoeff(), 1e-13);
+  EXPECT_NEAR(ps.exchange_repulsion, p0.exchange_repulsion, 1e-13);
+  EXPECT_NEAR(ps.charge_penetration, p0.charge_penetration, 1e-13);
+
+  // shift_b is a rigid translation of b.
+  const Eigen::Vector3d shift(0.4, -0.3, 0.2);
+  const tf::XrPair pshift = tf::xr_pair(tf::place(*h2o, ca, Ra), tf::place(*nh3, cb - shift, Rb), shift);
+  EXPECT_LT((pshift.lmo_overlap - p0.lmo_overlap).cwiseAbs().maxCoeff(), 1e-13);
+  EXPECT_NEAR(pshift.exchange_repulsion, p0.exchange_repulsion, 1e-13);
+}
+
+TEST(FragmdXr, GradientMatchesFiniteDifferences) {
+  REQUIRE_EFP_DATA();
+  auto h2o = load_type("h2o.efp");
+  auto meoh = load_type("ch3oh.efp");
+  const Eigen::Vector3d ca(0.2, -0.1, 0.3), cb(3.9, 1.4, -0.9), shift(0.05, -0.02, 0.1);
+  const Eigen::Matrix3d Ra = tf::euler_to_matrix(0.4, 1.1, -2.0), Rb = tf::euler_to_matrix(2.5, 0.6, 1.3);
+  const tf::Fragment a = tf::place(*h2o, ca, Ra), b = tf::place(*meoh, cb, Rb);
+  const tf::XrPairGradient g = tf::xr_pair_gradient(a, b, shift);
+  const tf::XrPair e0 = tf::xr_pair(a, b, shift);
+  EXPECT_DOUBLE_EQ(g.energy.exchange_repulsion, e0.exchange_repulsion);
+  EXPECT_DOUBLE_EQ(g.energy.charge_penetration, e0.charge_penetration);
+
+  const double h = 1e-4;
+  // Displace fragment `which` along rigid-body coordinate k (0-2 translation, 3-5 rotation about the COM).
+  auto displaced = [&](int which, int k, double step) {
+    Eigen::Vector3d c = which == 0 ? ca : cb;
+    Eigen::Matrix3d R = which == 0 ? Ra : Rb;
+    if (k < 3)
+      c[k] += step;
+    else
+      R = axis_rotation(k - 3, step) * R;
+    const tf::Fragment moved = tf::place(which == 0 ? *h2o : *meoh, c, R);
+    return which == 0 ? tf::xr_pair(moved, b, shift) : tf::xr_pair(a, moved, shift);
+  };
+  for (int which = 0; which < 2; ++which)
+    for (int k = 0; k < 6; ++k) {
+      const tf::XrPair p = displaced(which, k, h), m = displaced(which, k, -h);
+      const double fd_xr = (p.exchange_repulsion - m.exchange_repulsion) / (2 * h);
+      const double fd_cp = (p.charge_penetration - m.charge_penetration) / (2 * h);
+      const Eigen::MatrixXd fd_s = (p.lmo_overlap - m.lmo_overlap) / (2 * h);
+      const tf::FragmentGradient& gxr = which == 0 ? g.xr_a : g.xr_b;
+      const tf::FragmentGradient& gcp = which == 0 ? g.cp_a : g.cp_b;
+      const Eigen::MatrixXd& gs = which == 0 ? g.lmo_overlap_deriv_a[k] : g.lmo_overlap_deriv_b[k];
+      EXPECT_NEAR(gxr[k], fd_xr, 1e-7 + 1e-5 * std::abs(fd_xr)) << "fragment " << which << " coord " << k;
+      EXPECT_NEAR(gcp[k], fd_cp, 1e-7 + 1e-5 * std::abs(fd_cp)) << "fragment " << which << " coord " << k;
+      EXPECT_LT((gs - fd_s).cwiseAbs().maxCoeff(), 1e-7) << "fragment " << which << " coord " << k;
+    }
+}
+
+TEST(FragmdXr, MissingParametersAreInvalidArgument) {
+  REQUIRE_EFP_DATA();
+  auto h2o = load_type("h2o.efp");
+  tf::Fragment a = tf::place(*h2o, Eigen::Vector3d::Zero(), Eigen::Matrix3d::Identity());
+  tf::Fragment b = tf::place(*h2o, Eigen::Vector3d(5, 0, 0), Eigen::Matrix3d::Identity());
+  tf::Fragment broken = b;
+  broken.wavefunction.conservativeResize(Eigen::NoChange, broken.wavefunction.cols() - 1);
+  EXPECT_THROW(tf::xr_pair(a, broken, Eigen::Vector3d::Zero()), tsunagu::InvalidArgument);
+  broken = b;
+  broken.lmo_centroids.pop_back();
+  EXPECT_THROW(tf::xr_pair(a, broken, Eigen::Vector3d::Zero()), tsunagu::InvalidArgument);
+}
