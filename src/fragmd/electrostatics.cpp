@@ -66,20 +66,20 @@ Point<D6> lift(const MultipolePoint& m, const Eigen::Vector3d& com, const Eigen:
   return p;
 }
 
-template <typename T>
-T quad_sum(const std::array<T, 6>& Q, const V3<T>& r) {
+template <typename TQ, typename T>
+T quad_sum(const std::array<TQ, 6>& Q, const V3<T>& r) {
   return Q[0] * r.x * r.x + Q[1] * r.y * r.y + Q[2] * r.z * r.z +
          2.0 * (Q[3] * r.x * r.y + Q[4] * r.x * r.z + Q[5] * r.y * r.z);
 }
 
-template <typename T>
-V3<T> quad_vec(const std::array<T, 6>& Q, const V3<T>& r) {
+template <typename TQ, typename T>
+V3<T> quad_vec(const std::array<TQ, 6>& Q, const V3<T>& r) {
   return V3<T>{Q[0] * r.x + Q[3] * r.y + Q[4] * r.z, Q[3] * r.x + Q[1] * r.y + Q[5] * r.z,
                Q[4] * r.x + Q[5] * r.y + Q[2] * r.z};
 }
 
-template <typename T>
-T oct_sum(const std::array<T, 10>& O, const V3<T>& r) {
+template <typename TO, typename T>
+T oct_sum(const std::array<TO, 10>& O, const V3<T>& r) {
   return O[0] * r.x * r.x * r.x + O[1] * r.y * r.y * r.y + O[2] * r.z * r.z * r.z +
          3.0 * (O[3] * r.x * r.x * r.y + O[4] * r.x * r.x * r.z + O[5] * r.x * r.y * r.y + O[6] * r.y * r.y * r.z +
                 O[7] * r.x * r.z * r.z + O[8] * r.y * r.z * r.z) +
@@ -95,15 +95,16 @@ T screen_pair(const T& r, double a, double b) {
 }
 
 /// Energy of a point charge q at the origin of dr with a multipole point at +dr (charge part optionally damped).
-template <typename T>
-T charge_point(const T& q, const Point<T>& p, const V3<T>& dr, const T& r, const T& qq_damp) {
+template <typename TP, typename T>
+[[gnu::flatten]] T charge_point(double q, const Point<TP>& p, const V3<T>& dr, const T& r, const T& qq_damp) {
   const T r2 = r * r, r3 = r2 * r, r5 = r3 * r2, r7 = r5 * r2;
   return qq_damp * q * p.q / r - q * dot(p.d, dr) / r3 + q * quad_sum(p.Q, dr) / r5 - q * oct_sum(p.O, dr) / r7;
 }
 
-/// Multipole point i with multipole point j, dr = r_j − r_i.
-template <typename T>
-T point_point(const Point<T>& i, const Point<T>& j, ElecDamp damp) {
+/// Multipole point i with multipole point j, dr = r_j − r_i. Point i may be plain double while j carries the
+/// derivative directions (flattened: the Dual arithmetic must inline to be fast).
+template <typename TI, typename T>
+[[gnu::flatten]] T point_point(const Point<TI>& i, const Point<T>& j, ElecDamp damp) {
   using std::sqrt;
   const V3<T> dr = j.r - i.r;
   const T r = sqrt(dot(dr, dr));
@@ -133,9 +134,9 @@ T pair_energy(const Fragment& a, const std::vector<V3<T>>& b_atoms, const std::v
   using std::exp;
   using std::sqrt;
   T e = 0.0;
-  std::vector<Point<T>> a_pts;
+  std::vector<Point<double>> a_pts;
   a_pts.reserve(a.multipoles.size());
-  for (const auto& m : a.multipoles) a_pts.push_back(make_point<T>(m, Eigen::Vector3d::Zero()));
+  for (const auto& m : a.multipoles) a_pts.push_back(make_point<double>(m, Eigen::Vector3d::Zero()));
   // nuclei – nuclei
   for (const auto& ai : a.atoms)
     for (std::size_t j = 0; j < b.atoms.size(); ++j) {
@@ -144,7 +145,7 @@ T pair_energy(const Fragment& a, const std::vector<V3<T>>& b_atoms, const std::v
     }
   // nuclei of a – points of b (dr from nucleus to point)
   for (const auto& ai : a.atoms) {
-    const T z = T(ai.znuc);
+    const double z = ai.znuc;
     for (const auto& pj : b_pts) {
       const V3<T> dr = pj.r - detail::plain(ai.r);
       const T r = sqrt(dot(dr, dr));
@@ -154,12 +155,12 @@ T pair_energy(const Fragment& a, const std::vector<V3<T>>& b_atoms, const std::v
   }
   // nuclei of b – points of a
   for (std::size_t j = 0; j < b.atoms.size(); ++j) {
-    const T z = T(b.atoms[j].znuc);
+    const double z = b.atoms[j].znuc;
     for (const auto& pi : a_pts) {
       const V3<T> dr = pi.r - b_atoms[j];
       const T r = sqrt(dot(dr, dr));
       const T damp_q = damp == ElecDamp::Screen ? T(1.0 - exp(-pi.screen * r)) : T(1.0);
-      e += z * charge_point(T(1.0), pi, dr, r, damp_q);
+      e += charge_point(z, pi, dr, r, damp_q);
     }
   }
   for (const auto& pi : a_pts)
