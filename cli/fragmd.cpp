@@ -9,7 +9,13 @@
 
 #include "common.hpp"
 #include "tsunagu/core/io.hpp"
+#include <filesystem>
+
+#include "tsunagu/core/error.hpp"
+#include "tsunagu/core/plot.hpp"
+#include "tsunagu/fragmd/analysis.hpp"
 #include "tsunagu/fragmd/descriptors.hpp"
+#include "tsunagu/fragmd/md.hpp"
 #include "tsunagu/fragmd/energy.hpp"
 #include "tsunagu/fragmd/input.hpp"
 
@@ -68,6 +74,146 @@ void run_energy(const EnergyArgs& a) {
   }
 }
 
+struct RunArgs {
+  std::string input, output, fraglib, restart, resume, ensemble;
+  long steps = -1, print_every = -1, frame_every = -1;
+  double time_step = 0, temperature = 0, pressure = -1;
+  unsigned threads = 0;
+  std::uint64_t seed = 0;
+  bool no_atoms = false, at_rest = false;
+};
+
+void run_md_cmd(const RunArgs& a) {
+  fragmd::InputOptions io;
+  io.fraglib = a.fraglib;
+  fragmd::InputFile in = fragmd::read_input(a.input, io);
+  fragmd::MdOptions o = fragmd::md_options_from_input(in);
+  // Command-line values override the input's MD keys.
+  if (!a.ensemble.empty()) {
+    if (a.ensemble == "nve") o.ensemble = fragmd::Ensemble::NVE;
+    else if (a.ensemble == "nvt") o.ensemble = fragmd::Ensemble::NVT;
+    else if (a.ensemble == "npt") o.ensemble = fragmd::Ensemble::NPT;
+    else throw InvalidArgument("--ensemble: expected nve, nvt or npt, got '" + a.ensemble + "'");
+  }
+  if (a.steps >= 0) o.steps = static_cast<std::size_t>(a.steps);
+  if (a.print_every >= 0) o.print_every = static_cast<std::size_t>(a.print_every);
+  if (a.frame_every >= 0) o.frame_every = static_cast<std::size_t>(a.frame_every);
+  if (a.time_step > 0) o.time_step_fs = a.time_step;
+  if (a.temperature > 0) o.temperature_K = a.temperature;
+  if (a.pressure >= 0) o.pressure_bar = a.pressure;
+  if (a.seed) o.seed = a.seed;
+  if (a.at_rest) o.init_velocities = false;
+  o.write_atoms = !a.no_atoms;
+  o.trajectory_path = a.output;
+  o.restart_path = a.restart.empty() ? a.output + ".restart.json" : a.restart;
+  o.resume_path = a.resume;
+  o.threads = a.threads;
+  o.quiet = quiet();
+  o.validate();
+  fragmd::MdResult r = fragmd::run_md(in.system, o, quiet() ? nullptr : &std::cerr);
+  std::ostringstream os;
+  os << std::setprecision(4) << "wrote " << a.output << " (" << r.final_state.step << " steps, " << r.ns_per_day
+     << " ns/day); restart " << o.restart_path;
+  note(os.str());
+}
+
+struct AnalyzeArgs {
+  std::string trajectory, output, plots;
+  bool rdf = false, msd = false, dens = false, hvap = false, visc = false, all = false;
+  std::vector<std::string> pairs;
+  long first = 0;
+  double rdf_max = 0, bin = 0.05, temperature = 0, max_lag = 0, fit_start = 0, fit_end = 0;
+};
+
+nlohmann::json stats_json(const fragmd::MeanSd& m) { return {{"mean", m.mean}, {"sd", m.sd}, {"sem", m.sem}, {"n", m.n}}; }
+
+void run_analyze(const AnalyzeArgs& a) {
+  fragmd::Trajectory t = fragmd::read_trajectory(a.trajectory);
+  if (a.first < 0 || static_cast<std::size_t>(a.first) >= t.frames())
+    throw InvalidArgument("--first: frame " + std::to_string(a.first) + " out of range (" + std::to_string(t.frames()) +
+                          " frames in " + a.trajectory + ")");
+  const auto first = static_cast<std::size_t>(a.first);
+  const bool any = a.rdf || a.msd || a.dens || a.hvap || a.visc;
+  const bool all = a.all || !any;
+  nlohmann::json j;
+  j["trajectory"] = a.trajectory;
+  j["frames"] = t.frames();
+  j["first_frame"] = first;
+  j["fragments"] = t.fragments();
+  std::vector<std::pair<std::string, std::string>> svgs;
+  const bool periodic = t.frames() && t.box.front().minCoeff() > 0;
+  if ((all || a.dens) && periodic) {
+    auto d = fragmd::density(t, first);
+    j["density_g_cm3"] = stats_json(d.stats);
+    svgs.emplace_back("density.svg", fragmd::plot_density(d));
+  } else if (a.dens) {
+    throw InvalidArgument("--density: " + a.trajectory + " is not periodic (no box)");
+  }
+  if (all || a.rdf) {
+    std::vector<fragmd::Rdf> rdfs;
+    std::vector<std::string> pairs = a.pairs.empty() ? std::vector<std::string>{"com"} : a.pairs;
+    for (const auto& p : pairs) {
+      fragmd::RdfOptions ro;
+      if (p != "com") {
+        auto c = p.find(',');
+        if (c == std::string::npos) throw InvalidArgument("--pair: expected com or A,B (element symbols), got '" + p + "'");
+        ro.element_a = p.substr(0, c);
+        ro.element_b = p.substr(c + 1);
+      }
+      ro.r_max = a.rdf_max;
+      ro.bin_width = a.bin;
+      ro.first_frame = first;
+      ro.validate();
+      rdfs.push_back(fragmd::radial_distribution(t, ro));
+      const auto& g = rdfs.back();
+      std::size_t peak = 0;
+      for (std::size_t k = 0; k < g.g.size(); ++k)
+        if (g.g[k] > g.g[peak]) peak = k;
+      j["rdf"][g.label] = {{"r_A", g.r}, {"g", g.g}, {"first_peak_r_A", g.r.empty() ? 0.0 : g.r[peak]},
+                           {"first_peak_g", g.g.empty() ? 0.0 : g.g[peak]}};
+    }
+    svgs.emplace_back("rdf.svg", fragmd::plot_rdf(rdfs));
+  }
+  if (all || a.msd) {
+    fragmd::MsdOptions mo;
+    mo.first_frame = first;
+    mo.max_lag_fs = a.max_lag;
+    mo.fit_start_fs = a.fit_start;
+    mo.fit_end_fs = a.fit_end;
+    mo.validate();
+    auto m = fragmd::mean_squared_displacement(t, mo);
+    j["msd"] = {{"diffusion_1e-5_cm2_s", m.diffusion_1e5()}, {"diffusion_sd_1e-5_cm2_s", m.diffusion_sd_1e5()},
+                {"fit_window_fs", {m.fit_start_fs, m.fit_end_fs}}};
+    svgs.emplace_back("msd.svg", fragmd::plot_msd(m));
+  }
+  if (all || a.hvap) {
+    auto h = fragmd::heat_of_vaporization(t, first, a.temperature);
+    j["heat_of_vaporization"] = {{"kj_mol", h.kj_mol}, {"sem_kj_mol", h.sem_kj_mol}, {"kcal_mol", h.kcal_mol},
+                                 {"sem_kcal_mol", h.sem_kcal_mol}, {"temperature_K", h.temperature_K}};
+  }
+  if (a.visc || (all && !t.pressure_tensor.empty())) {
+    fragmd::ViscosityOptions vo;
+    vo.first_frame = first;
+    vo.temperature_K = a.temperature;
+    vo.validate();
+    auto v = fragmd::green_kubo_viscosity(t, vo);
+    j["viscosity"] = {{"mpa_s", v.mpa_s}, {"sem_mpa_s", v.sem_mpa_s}, {"components_mpa_s", v.components}};
+    svgs.emplace_back("viscosity.svg", fragmd::plot_viscosity(v));
+  }
+  svgs.emplace_back("energy.svg", fragmd::plot_energy(t));
+  if (!a.plots.empty()) {
+    std::filesystem::create_directories(a.plots);
+    for (const auto& [name, svg] : svgs) core::plot::save_svg(std::filesystem::path(a.plots) / name, svg);
+    note("wrote " + std::to_string(svgs.size()) + " plots to " + a.plots);
+  }
+  if (a.output.empty()) {
+    std::cout << j.dump(2) << "\n";
+  } else {
+    core::write_json(a.output, j);
+    note("wrote " + a.output);
+  }
+}
+
 struct DescArgs {
   std::vector<std::string> files;
   std::string output;
@@ -108,6 +254,50 @@ void register_fragmd(CLI::App& app) {
   en->add_flag("--gradient", e.gradient, "also compute the per-fragment gradient");
   en->add_option("--threads", e.threads, "threads (0 = all cores)")->check(non_negative())->capture_default_str();
   en->callback([] { run_energy(e); });
+
+  static RunArgs r;
+  auto* ru = f->add_subcommand("run", "rigid-body EFP2 molecular dynamics (NVE, NVT Nosé–Hoover chains, NPT MTK)");
+  ru->add_option("input", r.input, "efpmd-style input (.in); its MD keys (ensemble, time_step, max_steps, "
+                 "temperature, pressure, thermostat_tau, barostat_tau, print_step, velocitize) are read")
+      ->required()->check(CLI::ExistingFile);
+  ru->add_option("-o,--output", r.output, "trajectory (HDF5) to write")->required();
+  ru->add_option("--fraglib", r.fraglib, "directory of library fragments when the input has no fraglib_path");
+  ru->add_option("--ensemble", r.ensemble, "nve | nvt | npt (overrides the input)");
+  ru->add_option("--steps", r.steps, "MD steps (overrides max_steps)")->check(CLI::NonNegativeNumber);
+  ru->add_option("--time-step", r.time_step, "fs (overrides time_step)")->check(CLI::PositiveNumber);
+  ru->add_option("--temperature", r.temperature, "K (overrides temperature)")->check(CLI::PositiveNumber);
+  ru->add_option("--pressure", r.pressure, "bar, NPT (overrides pressure)")->check(CLI::NonNegativeNumber);
+  ru->add_option("--seed", r.seed, "seed of the initial Maxwell–Boltzmann velocities");
+  ru->add_flag("--at-rest", r.at_rest, "start with zero velocities");
+  ru->add_option("--print-every", r.print_every, "steps between log lines")->check(CLI::NonNegativeNumber);
+  ru->add_option("--frame-every", r.frame_every, "steps between trajectory frames")->check(CLI::NonNegativeNumber);
+  ru->add_flag("--no-atoms", r.no_atoms, "do not store atom positions (smaller trajectories)");
+  ru->add_option("--restart", r.restart, "restart file to write (default: OUTPUT.restart.json)");
+  ru->add_option("--resume", r.resume, "continue from this restart file")->check(CLI::ExistingFile);
+  ru->add_option("--threads", r.threads, "threads (0 = all cores)")->check(non_negative())->capture_default_str();
+  ru->callback([] { run_md_cmd(r); });
+
+  static AnalyzeArgs an;
+  auto* az = f->add_subcommand("analyze", "liquid properties from a trajectory: density, g(r), MSD/diffusion, heat of "
+                               "vaporisation, Green–Kubo viscosity (all when no property flag is given)");
+  az->add_option("trajectory", an.trajectory, "trajectory written by fragmd run")->required()->check(CLI::ExistingFile);
+  az->add_flag("--density", an.dens, "mass density");
+  az->add_flag("--rdf", an.rdf, "radial distribution functions (--pair)");
+  az->add_option("--pair", an.pairs, "com (centres of mass) or A,B element symbols, e.g. O,O (repeatable)");
+  az->add_option("--rdf-max", an.rdf_max, "Å (0 = half the box)")->check(CLI::NonNegativeNumber);
+  az->add_option("--bin", an.bin, "g(r) bin width, Å")->check(CLI::PositiveNumber)->capture_default_str();
+  az->add_flag("--msd", an.msd, "mean-squared displacement and self-diffusion coefficient");
+  az->add_option("--max-lag", an.max_lag, "fs, longest MSD lag (0 = half the run)")->check(CLI::NonNegativeNumber);
+  az->add_option("--fit-start", an.fit_start, "fs, MSD fit window start")->check(CLI::NonNegativeNumber);
+  az->add_option("--fit-end", an.fit_end, "fs, MSD fit window end")->check(CLI::NonNegativeNumber);
+  az->add_flag("--hvap", an.hvap, "heat of vaporisation");
+  az->add_flag("--viscosity", an.visc, "Green–Kubo shear viscosity (needs a pressure tensor in the trajectory)");
+  az->add_option("--temperature", an.temperature, "K for RT and k_B T (0 = the trajectory's mean)");
+  az->add_option("--first", an.first, "first frame to analyse (equilibration skipped)")->check(CLI::NonNegativeNumber);
+  az->add_option("--plots", an.plots, "directory for SVG plots");
+  az->add_option("-o,--output", an.output, "report JSON (default: stdout)");
+  az->add_flag("--all", an.all, "every property the trajectory allows");
+  az->callback([] { run_analyze(an); });
 
   static DescArgs d;
   auto* de = f->add_subcommand("descriptors",

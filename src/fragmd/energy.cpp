@@ -134,7 +134,7 @@ ComputeResult compute(const System& sys, const ComputeOptions& opt) {
     res.virial += vir[t];
   }
   if (sys.terms.elec && !sys.charges.empty()) {
-    if (opt.gradient) throw InvalidArgument("analytic gradients with external point charges are not implemented");
+    if (opt.gradient) throw InvalidArgument("analytic gradients of the point-charge electrostatics are not implemented");
     for (const auto& f : sys.fragments) res.energy.electrostatic_point_charges += elec_point_charges(f, sys.charges);
   }
   for (const auto& rs : sys.restraints) {
@@ -151,9 +151,8 @@ ComputeResult compute(const System& sys, const ComputeOptions& opt) {
     po.cutoff = sys.cutoff_enabled ? sys.cutoff : 0.0;
     po.tolerance = opt.pol_tolerance;
     if (opt.gradient) {
-      res.virial_complete = false;  // the many-body polarisation virial is not decomposed into pairs
       std::vector<FragmentGradient> pg(n, FragmentGradient::Zero());
-      res.energy.polarization = detail::polarization_gradient(sys.fragments, sys.charges, po, pg);
+      res.energy.polarization = detail::polarization_gradient(sys.fragments, sys.charges, po, pg, &res.virial);
       for (std::size_t k = 0; k < n; ++k) res.gradient[k] += pg[k];
     } else {
       PolResult pr = polarization(sys.fragments, sys.charges, po);

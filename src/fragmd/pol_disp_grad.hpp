@@ -53,8 +53,11 @@ PolState solve_polarization(const std::vector<Fragment>& fragments, const std::v
 /// Polarisation energy (as polarization()) with its analytic gradient added to `grad` (one entry per fragment:
 /// dE/d(COM) in hartree/bohr, dE/dθ about lab axes through the COM in hartree/radian). Point charges are fixed
 /// external sources; their own gradient is not computed.
+/// With `virial`, also adds the molecular virial Σ_pairs d_fg ⊗ F_g of the fragment–fragment interactions
+/// (hartree; point charges are external and excluded).
 double polarization_gradient(const std::vector<Fragment>& fragments, const std::vector<PointCharge>& charges,
-                             const PolOptions& options, std::vector<FragmentGradient>& grad);
+                             const PolOptions& options, std::vector<FragmentGradient>& grad,
+                             Eigen::Matrix3d* virial = nullptr);
 
 /// Geometry of an ordered fragment pair (target f, source g) as libefp sees it: the translation to add to g's
 /// coordinates (periodic minimum image of the COM separation), the switching factor and its gradient with

@@ -264,7 +264,7 @@ PolState solve_polarization(const std::vector<Fragment>& fragments, const std::v
 // The rotational derivative of a source multipole's moments follows from rotational invariance of each pair term
 // u(r, d, moments): τ_moments = −r × ∂u/∂r − d × ∂u/∂d, so no multipole torque formulas are needed.
 double polarization_gradient(const std::vector<Fragment>& fragments, const std::vector<PointCharge>& charges,
-                             const PolOptions& o, std::vector<FragmentGradient>& grad) {
+                             const PolOptions& o, std::vector<FragmentGradient>& grad, Eigen::Matrix3d* virial) {
   const std::size_t nf = fragments.size();
   if (grad.size() != nf)
     throw InvalidArgument("polarization_gradient: gradient has " + std::to_string(grad.size()) + " entries for " +
@@ -281,8 +281,10 @@ double polarization_gradient(const std::vector<Fragment>& fragments, const std::
   // merged in chunk order afterwards.
   const unsigned threads = std::max(1u, core::default_threads());
   std::vector<std::vector<FragmentGradient>> part(threads);
+  std::vector<Eigen::Matrix3d> vpart(threads, Eigen::Matrix3d::Zero());
   core::parallel_for(nf, threads, [&](std::size_t begin, std::size_t end, unsigned chunk) {
     auto& gp = part[chunk];
+    auto& vp = vpart[chunk];
     gp.assign(nf, FragmentGradient::Zero());
     for (std::size_t f = begin; f < end; ++f) {
       const Fragment& ff = fragments[f];
@@ -292,6 +294,7 @@ double polarization_gradient(const std::vector<Fragment>& fragments, const std::
         const PairGeometry pg = pair_geometry(ff, fg, o);
         if (pg.skip) continue;
         const double pa = pol_damp_of(ff), pb = pol_damp_of(fg);
+        const Eigen::Vector3d dcom = fg.com + pg.shift - ff.com;  // image COM separation f → g, for the virial
         double e_pair = 0.0;  // unswitched energy of this ordered pair, for the switching-function derivative
         // ∂u/∂r of one source term acting on point x_p of f, source at y (already shifted) of g.
         auto add = [&](const Eigen::Vector3d& x, const Eigen::Vector3d& y, const Eigen::Vector3d& gu,
@@ -300,6 +303,7 @@ double polarization_gradient(const std::vector<Fragment>& fragments, const std::
           gp[f].tail<3>() += pg.swf * (x - ff.com).cross(gu);
           gp[g].head<3>() -= pg.swf * gu;
           gp[g].tail<3>() += pg.swf * ((y - pg.shift - fg.com).cross(-gu) + tau_moments);
+          vp += dcom * (pg.swf * gu).transpose();  // molecular virial: separation ⊗ force on g (= swf·gu)
         };
         for (std::size_t p = 0; p < ff.polarizable.size(); ++p) {
           const std::size_t k = offset[f] + p;
@@ -345,6 +349,7 @@ double polarization_gradient(const std::vector<Fragment>& fragments, const std::
         // Switching factor of the (f, g) pair: dswf is ∂s/∂(COM of g).
         gp[g].head<3>() += e_pair * pg.dswf;
         gp[f].head<3>() -= e_pair * pg.dswf;
+        vp -= dcom * (e_pair * pg.dswf).transpose();
       }
       for (std::size_t p = 0; p < ff.polarizable.size(); ++p) {
         const std::size_t k = offset[f] + p;
@@ -365,6 +370,8 @@ double polarization_gradient(const std::vector<Fragment>& fragments, const std::
   for (const auto& gp : part)
     if (!gp.empty())
       for (std::size_t f = 0; f < nf; ++f) grad[f] += gp[f];
+  if (virial)
+    for (const auto& v : vpart) *virial += v;
   return st.energy;
 }
 

@@ -179,7 +179,6 @@ TEST(SystemGradient, VirialIsTheStrainDerivative) {
   if (!fs::exists(cases())) GTEST_SKIP() << "../shared/data/efp/cases absent";
   for (const char* name : {"total_4b", "total_6a"}) {
     InputFile in = read_input((cases() / (std::string(name) + ".in")).string());
-    in.system.terms.pol = false;  // the pair terms carry the analytic virial
     ComputeOptions o;
     o.gradient = true;
     ComputeResult r = compute(in.system, o);

@@ -38,7 +38,7 @@ struct ComputeResult {
   std::vector<FragmentGradient> gradient;
   int pol_iterations = 0;
   /// Molecular virial Σ_pairs d_ab ⊗ F_b over fragment pairs (d_ab the image COM separation, F_b = −dE/dc_b), hartree;
-  /// filled with the gradient. Polarisation is many-body and not included yet (see docs/fragmd.md).
+  /// filled with the gradient. Polarisation enters through its pairwise field terms at the converged dipoles.
   Eigen::Matrix3d virial = Eigen::Matrix3d::Zero();
   bool virial_complete = true;   ///< false when a term's virial is missing (then MD uses finite differences)
 };
