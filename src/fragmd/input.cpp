@@ -83,6 +83,8 @@ InputFile read_input(const std::string& path, const InputOptions& options) {
   std::vector<PendingFragment> frags;
   std::vector<std::array<double, 4>> charges;
   std::vector<Restraint> restraints;
+  std::vector<std::array<double, 6>> velocities;
+  std::vector<std::size_t> velocities_seen;
   std::set<std::string> seen;
 
   auto next_numbers_line = [&](std::size_t n, const std::string& what) {
@@ -117,7 +119,7 @@ InputFile read_input(const std::string& path, const InputOptions& options) {
     std::string val;
     rs >> val;
     auto once = [&] {
-      if (key != "fragment" && key != "charge" && key != "constraint" && !seen.insert(key).second)
+      if (key != "fragment" && key != "charge" && key != "constraint" && key != "velocity" && !seen.insert(key).second)
         c.fail(key, "given twice");
     };
     once();
@@ -201,6 +203,12 @@ InputFile read_input(const std::string& path, const InputOptions& options) {
         p.coords.insert(p.coords.end(), v.begin(), v.end());
       }
       frags.push_back(std::move(p));
+    } else if (key == "velocity") {
+      if (frags.empty()) c.fail(key, "velocity before any fragment");
+      auto v = next_numbers_line(6, key);
+      velocities.resize(frags.size(), {0, 0, 0, 0, 0, 0});
+      std::copy(v.begin(), v.end(), velocities.back().begin());
+      velocities_seen.push_back(frags.size() - 1);
     } else if (key == "constraint") {
       if (frags.empty()) c.fail(key, "constraint before any fragment");
       // efpmd: "constraint" then a line "K X Y Z" (K in hartree/bohr², centre in the input's length unit).
@@ -208,7 +216,7 @@ InputFile read_input(const std::string& path, const InputOptions& options) {
       if (!(v[0] >= 0)) c.fail(key, "force constant must be non-negative");
       restraints.push_back({frags.size() - 1, v[0], Eigen::Vector3d(v[1], v[2], v[3])});
     } else if (key == "max_steps" || key == "time_step" || key == "ensemble" || key == "temperature" ||
-               key == "pressure" || key == "print_step" || key == "velocitize" || key == "velocity" ||
+               key == "pressure" || key == "print_step" || key == "velocitize" ||
                key == "thermostat_tau" || key == "barostat_tau" || key == "opt_tol" || key == "hess_central" ||
                key == "enable_multistep" || key == "multistep_steps" || key == "enable_ff" || key == "ff_geometry" ||
                key == "ff_parameters" || key == "single_params_file" || key == "efp_params_file" ||
@@ -276,6 +284,13 @@ InputFile read_input(const std::string& path, const InputOptions& options) {
         for (int j = 0; j < 3; ++j) R(i, j) = p.coords[3 + 3 * i + j];
       sys.fragments.push_back(place(ty, com * to_bohr, R));
     }
+  }
+  for (std::size_t k = 1; k < velocities_seen.size(); ++k)
+    if (velocities_seen[k] == velocities_seen[k - 1])
+      throw ParseError(path, 0, "velocity", "two velocity blocks for fragment " + std::to_string(velocities_seen[k]));
+  if (!velocities.empty()) {
+    velocities.resize(frags.size(), {0, 0, 0, 0, 0, 0});
+    out.velocities = velocities;
   }
   for (auto r : restraints) {
     r.r0 *= to_bohr;

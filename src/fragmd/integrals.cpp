@@ -121,100 +121,138 @@ double min_exponent(const Shell& sh) {
   return m;
 }
 
-// Shared driver: integrals (S, T non-null) and/or bra-centre derivatives (deriv == true).
+// Per-shell data gathered once per call.
+struct ShellInfo {
+  Piece piece[2];
+  int npieces, lmax, size, offset;
+  double min_exp;
+};
+
+void gather(const std::vector<Shell>& basis, std::vector<ShellInfo>& info) {
+  info.resize(basis.size());
+  int off = 0;
+  for (std::size_t k = 0; k < basis.size(); ++k) {
+    const Shell& sh = basis[k];
+    check_shell(sh);
+    ShellInfo& s = info[k];
+    s.npieces = pieces_of(sh, s.piece);
+    s.lmax = s.piece[s.npieces - 1].l;
+    s.size = shell_size(sh.type);
+    s.offset = off;
+    s.min_exp = min_exponent(sh);
+    off += s.size;
+  }
+}
+
+// One shell pair: accumulate the nq = 2 (S, T) or 8 (+ dS_xyz, dT_xyz) quantities of the block, each na x nb
+// row-major, into blk (zeroed here).
+void shell_pair(const Shell& sa, const ShellInfo& ia, const Shell& sb, const ShellInfo& ib, const double B[3], double r2,
+                bool deriv, double* blk) {
+  const int na = ia.size, nb = ib.size, nn = na * nb;
+  const int nq = deriv ? 8 : 2;
+  std::fill(blk, blk + nq * nn, 0.0);
+  double* bS = blk;
+  double* bT = blk + nn;
+  const double A[3] = {sa.r[0], sa.r[1], sa.r[2]};
+  Table1D tab[3];
+  double DS[3][kMaxL + 1][kMaxJ + 1], DT[3][kMaxL + 1][kMaxJ + 1];
+  const std::size_t npa = sa.exponents.size(), npb = sb.exponents.size();
+  for (std::size_t p = 0; p < npa; ++p) {
+    const double alpha = sa.exponents[p];
+    for (std::size_t q = 0; q < npb; ++q) {
+      const double beta = sb.exponents[q];
+      const double mu_r2 = alpha * beta / (alpha + beta) * r2;
+      if (mu_r2 > kScreenExponent) continue;
+      const double pi_p = std::numbers::pi / (alpha + beta);
+      const double prefactor = pi_p * std::sqrt(pi_p) * std::exp(-mu_r2);
+      for (int d = 0; d < 3; ++d) fill_1d(alpha, beta, A[d], B[d], ia.lmax + (deriv ? 1 : 0), ib.lmax, tab[d]);
+      if (deriv) {
+        // d/dA of (x-A)^i e^{-alpha (x-A)^2} = 2 alpha (x-A)^{i+1} - i (x-A)^{i-1}
+        const double a2 = 2.0 * alpha;
+        for (int d = 0; d < 3; ++d)
+          for (int i = 0; i <= ia.lmax; ++i)
+            for (int j = 0; j <= ib.lmax; ++j) {
+              DS[d][i][j] = a2 * tab[d].S[i + 1][j] - (i > 0 ? i * tab[d].S[i - 1][j] : 0.0);
+              DT[d][i][j] = a2 * tab[d].T[i + 1][j] - (i > 0 ? i * tab[d].T[i - 1][j] : 0.0);
+            }
+      }
+      for (int pa = 0; pa < ia.npieces; ++pa)
+        for (int pb = 0; pb < ib.npieces; ++pb) {
+          const int la = ia.piece[pa].l, lb = ib.piece[pb].l;
+          const int na_f = (la + 1) * (la + 2) / 2, nb_f = (lb + 1) * (lb + 2) / 2;
+          const double c = prefactor * (*ia.piece[pa].coef)[p] * (*ib.piece[pb].coef)[q];
+          for (int fa = 0; fa < na_f; ++fa) {
+            const int* ea = kPowers[la][fa];
+            const int row = (ia.piece[pa].offset + fa) * nb + ib.piece[pb].offset;
+            for (int fb = 0; fb < nb_f; ++fb) {
+              const int* eb = kPowers[lb][fb];
+              const int idx = row + fb;
+              const double sx = tab[0].S[ea[0]][eb[0]], sy = tab[1].S[ea[1]][eb[1]], sz = tab[2].S[ea[2]][eb[2]];
+              const double tx = tab[0].T[ea[0]][eb[0]], ty = tab[1].T[ea[1]][eb[1]], tz = tab[2].T[ea[2]][eb[2]];
+              const double syz = sy * sz, sxz = sx * sz, sxy = sx * sy;
+              bS[idx] += c * sx * syz;
+              bT[idx] += c * (tx * syz + sx * (ty * sz + sy * tz));
+              if (!deriv) continue;
+              const double dsx = DS[0][ea[0]][eb[0]], dsy = DS[1][ea[1]][eb[1]], dsz = DS[2][ea[2]][eb[2]];
+              const double dtx = DT[0][ea[0]][eb[0]], dty = DT[1][ea[1]][eb[1]], dtz = DT[2][ea[2]][eb[2]];
+              blk[2 * nn + idx] += c * dsx * syz;
+              blk[3 * nn + idx] += c * dsy * sxz;
+              blk[4 * nn + idx] += c * dsz * sxy;
+              blk[5 * nn + idx] += c * (dtx * syz + dsx * (ty * sz + sy * tz));
+              blk[6 * nn + idx] += c * (dty * sxz + dsy * (tx * sz + sx * tz));
+              blk[7 * nn + idx] += c * (dtz * sxy + dsz * (tx * sy + sx * ty));
+            }
+          }
+        }
+    }
+  }
+  // component factors (1 for s and p; sqrt 3, sqrt 5, sqrt 15 for the mixed d/f components)
+  const auto& fac = factors().f;
+  if (ia.lmax < 2 && ib.lmax < 2) return;
+  double fa_[10], fb_[10];
+  for (int pa = 0; pa < ia.npieces; ++pa) {
+    const int l = ia.piece[pa].l;
+    for (int k = 0; k < (l + 1) * (l + 2) / 2; ++k) fa_[ia.piece[pa].offset + k] = fac[l][k];
+  }
+  for (int pb = 0; pb < ib.npieces; ++pb) {
+    const int l = ib.piece[pb].l;
+    for (int k = 0; k < (l + 1) * (l + 2) / 2; ++k) fb_[ib.piece[pb].offset + k] = fac[l][k];
+  }
+  for (int q = 0; q < nq; ++q)
+    for (int i = 0; i < na; ++i)
+      for (int j = 0; j < nb; ++j) blk[q * nn + i * nb + j] *= fa_[i] * fb_[j];
+}
+
+// Shared driver: integrals (S, T non-null) and/or bra-centre derivatives (deriv == true), scattered into matrices.
 void compute(const std::vector<Shell>& a, const std::vector<Shell>& b, const Eigen::Vector3d& shift_b, bool deriv,
              Eigen::MatrixXd* S, Eigen::MatrixXd* T, std::array<Eigen::MatrixXd, 3>* dS,
              std::array<Eigen::MatrixXd, 3>* dT) {
-  const int na = basis_size(a), nb = basis_size(b);
-  const bool values = S != nullptr;
-  if (deriv) {
+  PairIntegrals ints;
+  overlap_kinetic_blocks(a, b, shift_b, deriv, ints);
+  const int na = ints.n_ao_a, nb = ints.n_ao_b;
+  if (deriv)
     for (int k = 0; k < 3; ++k) {
       (*dS)[k].setZero(na, nb);
       (*dT)[k].setZero(na, nb);
     }
-  }
-  if (values) {
+  if (S != nullptr) {
     S->setZero(na, nb);
     T->setZero(na, nb);
   }
-  for (const Shell& sh : a) check_shell(sh);
-  for (const Shell& sh : b) check_shell(sh);
-  const auto& fac = factors().f;
-  std::vector<double> min_b(b.size());
-  for (std::size_t k = 0; k < b.size(); ++k) min_b[k] = min_exponent(b[k]);
-
-  Table1D tab[3];
-  int off_a = 0;
-  for (const Shell& sa : a) {
-    Piece pa[2];
-    const int npa = pieces_of(sa, pa);
-    const int la_max = pa[npa - 1].l;
-    const double min_a = min_exponent(sa);
-    int off_b = 0;
-    for (std::size_t kb = 0; kb < b.size(); ++kb) {
-      const Shell& sb = b[kb];
-      const int size_b = shell_size(sb.type);
-      const Eigen::Vector3d B = sb.r + shift_b;
-      const double r2 = (sa.r - B).squaredNorm();
-      // mu = ab/(a+b) grows with either exponent, so the most diffuse pair decides whether any primitive pair
-      // survives the screening below; skipping here is exact.
-      if (min_a * min_b[kb] / (min_a + min_b[kb]) * r2 > kScreenExponent) {
-        off_b += size_b;
-        continue;
-      }
-      Piece pb[2];
-      const int npb = pieces_of(sb, pb);
-      const int lb_max = pb[npb - 1].l;
-      for (std::size_t p = 0; p < sa.exponents.size(); ++p) {
-        const double alpha = sa.exponents[p];
-        for (std::size_t q = 0; q < sb.exponents.size(); ++q) {
-          const double beta = sb.exponents[q];
-          const double mu_r2 = alpha * beta / (alpha + beta) * r2;
-          if (mu_r2 > kScreenExponent) continue;
-          const double pi_p = std::numbers::pi / (alpha + beta);
-          const double prefactor = pi_p * std::sqrt(pi_p) * std::exp(-mu_r2);
-          // one set of 1D tables serves every piece pair (L shells share exponents)
-          for (int d = 0; d < 3; ++d) fill_1d(alpha, beta, sa.r[d], B[d], la_max + (deriv ? 1 : 0), lb_max, tab[d]);
-          for (int ia = 0; ia < npa; ++ia)
-            for (int ib = 0; ib < npb; ++ib) {
-              const int la = pa[ia].l, lb = pb[ib].l;
-              const int na_f = (la + 1) * (la + 2) / 2, nb_f = (lb + 1) * (lb + 2) / 2;
-              const double cab = prefactor * (*pa[ia].coef)[p] * (*pb[ib].coef)[q];
-              for (int fa = 0; fa < na_f; ++fa) {
-                const int* ea = kPowers[la][fa];
-                const double cfa = cab * fac[la][fa];
-                const int row = off_a + pa[ia].offset + fa;
-                for (int fb = 0; fb < nb_f; ++fb) {
-                  const int* eb = kPowers[lb][fb];
-                  const double c = cfa * fac[lb][fb];
-                  const int col = off_b + pb[ib].offset + fb;
-                  double s1[3], t1[3];
-                  for (int d = 0; d < 3; ++d) {
-                    s1[d] = tab[d].S[ea[d]][eb[d]];
-                    t1[d] = tab[d].T[ea[d]][eb[d]];
-                  }
-                  if (values) {
-                    (*S)(row, col) += c * s1[0] * s1[1] * s1[2];
-                    (*T)(row, col) += c * (t1[0] * s1[1] * s1[2] + s1[0] * t1[1] * s1[2] + s1[0] * s1[1] * t1[2]);
-                  }
-                  if (!deriv) continue;
-                  // d/dA of (x-A)^i e^{-alpha (x-A)^2} = 2 alpha (x-A)^{i+1} - i (x-A)^{i-1}
-                  for (int d = 0; d < 3; ++d) {
-                    const int i = ea[d], j = eb[d];
-                    const double ds = 2.0 * alpha * tab[d].S[i + 1][j] - (i > 0 ? i * tab[d].S[i - 1][j] : 0.0);
-                    const double dt = 2.0 * alpha * tab[d].T[i + 1][j] - (i > 0 ? i * tab[d].T[i - 1][j] : 0.0);
-                    const int d1 = (d + 1) % 3, d2 = (d + 2) % 3;
-                    (*dS)[d](row, col) += c * ds * s1[d1] * s1[d2];
-                    (*dT)[d](row, col) += c * (dt * s1[d1] * s1[d2] + ds * (t1[d1] * s1[d2] + s1[d1] * t1[d2]));
-                  }
-                }
-              }
-            }
+  for (const ShellPairBlock& blk : ints.blocks) {
+    for (int i = 0; i < blk.na; ++i)
+      for (int j = 0; j < blk.nb; ++j) {
+        const int e = i * blk.nb + j, r = blk.off_a + i, c = blk.off_b + j;
+        if (S != nullptr) {
+          (*S)(r, c) = ints.quantity(blk, 0)[e];
+          (*T)(r, c) = ints.quantity(blk, 1)[e];
         }
+        if (deriv)
+          for (int k = 0; k < 3; ++k) {
+            (*dS)[k](r, c) = ints.quantity(blk, 2 + k)[e];
+            (*dT)[k](r, c) = ints.quantity(blk, 5 + k)[e];
+          }
       }
-      off_b += size_b;
-    }
-    off_a += shell_size(sa.type);
   }
 }
 
@@ -247,6 +285,38 @@ double axial_primitive_norm(double alpha, int l) {
   // <x^l e^{-a r^2} | x^l e^{-a r^2}> = (pi/2a)^{3/2} (2l-1)!! / (4a)^l
   return std::pow(2.0 * alpha / std::numbers::pi, 0.75) * std::pow(4.0 * alpha, 0.5 * l) /
          std::sqrt(double_factorial_odd(l));
+}
+
+void overlap_kinetic_blocks(const std::vector<Shell>& a, const std::vector<Shell>& b, const Eigen::Vector3d& shift_b,
+                            bool deriv, PairIntegrals& out) {
+  thread_local std::vector<ShellInfo> info_a, info_b;
+  gather(a, info_a);
+  gather(b, info_b);
+  out.n_ao_a = info_a.empty() ? 0 : info_a.back().offset + info_a.back().size;
+  out.n_ao_b = info_b.empty() ? 0 : info_b.back().offset + info_b.back().size;
+  out.deriv = deriv;
+  out.blocks.clear();
+  const int nq = deriv ? 8 : 2;
+  const std::size_t need = static_cast<std::size_t>(nq) * out.n_ao_a * out.n_ao_b;
+  if (out.data.size() < need) out.data.resize(need);
+  std::size_t pos = 0;
+  for (std::size_t ka = 0; ka < a.size(); ++ka) {
+    const Shell& sa = a[ka];
+    const ShellInfo& ia = info_a[ka];
+    for (std::size_t kb = 0; kb < b.size(); ++kb) {
+      const Shell& sb = b[kb];
+      const ShellInfo& ib = info_b[kb];
+      const double B[3] = {sb.r[0] + shift_b[0], sb.r[1] + shift_b[1], sb.r[2] + shift_b[2]};
+      const double dx = sa.r[0] - B[0], dy = sa.r[1] - B[1], dz = sa.r[2] - B[2];
+      const double r2 = dx * dx + dy * dy + dz * dz;
+      // mu = ab/(a+b) grows with either exponent, so the most diffuse pair decides whether any primitive pair
+      // survives the primitive screening; skipping here is exact.
+      if (ia.min_exp * ib.min_exp / (ia.min_exp + ib.min_exp) * r2 > kScreenExponent) continue;
+      shell_pair(sa, ia, sb, ib, B, r2, deriv, out.data.data() + pos);
+      out.blocks.push_back({static_cast<int>(ka), static_cast<int>(kb), ia.offset, ib.offset, ia.size, ib.size, pos});
+      pos += static_cast<std::size_t>(nq) * ia.size * ib.size;
+    }
+  }
 }
 
 void overlap_kinetic(const std::vector<Shell>& a, const std::vector<Shell>& b, const Eigen::Vector3d& shift_b,

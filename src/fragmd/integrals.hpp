@@ -10,6 +10,7 @@
 ///    (sqrt 3 for xy, sqrt 5 for xxy, sqrt 15 for xyz) so that every Cartesian primitive is normalised.
 ///  * Units: bohr, bohr^-2 exponents; kinetic integrals are <a| -1/2 nabla^2 |b> in hartree.
 #include <array>
+#include <cstddef>
 #include <vector>
 
 #include <Eigen/Core>
@@ -31,6 +32,31 @@ double cartesian_component_factor(int l, int k);
 
 /// Normalisation constant of the primitive x^l exp(-alpha r^2) — the factor MAKEFP folds into file coefficients.
 double axial_primitive_norm(double alpha, int l);
+
+/// One screened-in shell pair of overlap_kinetic_blocks: shells shell_a of `a` and shell_b of `b`, whose functions
+/// start at off_a / off_b and number na / nb. Its quantities (see PairIntegrals::quantity) lie at `data`.
+struct ShellPairBlock {
+  int shell_a, shell_b, off_a, off_b, na, nb;
+  std::size_t data;
+};
+
+/// Integrals of a basis pair as a list of shell-pair blocks; shell pairs whose every primitive pair is screened
+/// out (Gaussian product prefactor exp(-mu R^2) < 1e-20) are absent (their integrals are zero). Reused between
+/// calls without reallocation (keep one per thread).
+struct PairIntegrals {
+  int n_ao_a = 0, n_ao_b = 0;
+  bool deriv = false;
+  std::vector<ShellPairBlock> blocks;
+  std::vector<double> data;
+  /// Quantity k of a block, na x nb row-major: 0 S, 1 T, and with deriv 2-4 dS/dA_xyz, 5-7 dT/dA_xyz.
+  const double* quantity(const ShellPairBlock& b, int k) const {
+    return data.data() + b.data + static_cast<std::size_t>(k) * b.na * b.nb;
+  }
+};
+
+/// S, T (and with `deriv` their bra-centre derivatives) by shell-pair blocks; the function of the others below.
+void overlap_kinetic_blocks(const std::vector<Shell>& a, const std::vector<Shell>& b, const Eigen::Vector3d& shift_b,
+                            bool deriv, PairIntegrals& out);
 
 /// Overlap S and kinetic T between every function of basis `a` (rows) and basis `b` (columns), with b's shell
 /// centres displaced by `shift_b` (bohr).

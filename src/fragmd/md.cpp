@@ -115,8 +115,10 @@ MdOptions md_options_from_input(const InputFile& in, MdOptions o) {
   } else {
     o.init_velocities = false;
   }
-  if (in.extra.count("velocity"))
-    throw InvalidArgument("input '" + in.path + "': per-fragment 'velocity' blocks are not supported; use velocitize");
+  if (!in.velocities.empty()) {
+    o.initial_velocities = in.velocities;
+    o.init_velocities = false;
+  }
   o.validate();
   return o;
 }
@@ -234,6 +236,19 @@ void Dynamics::set_state(const MdState& s) {
   if (options_.ensemble != Ensemble::NPT) state_.barostat_velocity = 0;
   if (!system_.periodic) state_.box = system_.box;
   place_all();
+}
+
+void Dynamics::set_velocities(const std::vector<std::array<double, 6>>& v) {
+  if (v.size() != bodies_.size())
+    throw InvalidArgument("initial_velocities: " + std::to_string(v.size()) + " entries for " +
+                          std::to_string(bodies_.size()) + " fragments");
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    const Body& b = bodies_[i];
+    RigidBody& rb = state_.bodies[i];
+    rb.momentum = b.mass * Eigen::Vector3d(v[i][0], v[i][1], v[i][2]);
+    // L (file frame) = I_file ω with I_file = V diag(I) Vᵀ.
+    rb.angular_momentum = b.V * b.I.asDiagonal() * b.V.transpose() * Eigen::Vector3d(v[i][3], v[i][4], v[i][5]);
+  }
 }
 
 void Dynamics::initialize_velocities() {
@@ -831,6 +846,8 @@ MdResult run_md(const System& system, const MdOptions& options, std::ostream* lo
       old.time_step_fs = options.time_step_fs;
       traj = std::move(old);
     }
+  } else if (!options.initial_velocities.empty()) {
+    dyn.set_velocities(options.initial_velocities);
   } else if (options.init_velocities && options.temperature_K > 0) {
     dyn.initialize_velocities();
   }

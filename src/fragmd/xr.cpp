@@ -220,7 +220,7 @@ double df_cp(double s) {
 
 // Everything the energy and the gradient share.
 struct PairData {
-  Eigen::MatrixXd S_ao, T_ao, S, T;
+  Eigen::MatrixXd S, T;
   std::vector<Eigen::Vector3d> ct_a, ct_b;  // centroids (b shifted)
   std::vector<Charge> nuc_a, nuc_b;         // valence nuclei (b shifted)
   Eigen::MatrixXd R;                        // centroid distances
@@ -229,10 +229,8 @@ struct PairData {
   double e_xr = 0.0, e_cp = 0.0;
 };
 
-// Energies from the AO integrals already in d.S_ao, d.T_ao (fragments checked by the caller).
+// Energies from the LMO integrals already in d.S, d.T (fragments checked by the caller).
 void compute_pair(const Fragment& a, const Fragment& b, const Eigen::Vector3d& shift_b, PairData& d) {
-  d.S = a.wavefunction * d.S_ao * b.wavefunction.transpose();
-  d.T = a.wavefunction * d.T_ao * b.wavefunction.transpose();
   const Eigen::Index na = d.S.rows(), nb = d.S.cols();
 
   d.ct_a = a.lmo_centroids;
@@ -281,6 +279,51 @@ void compute_pair(const Fragment& a, const Fragment& b, const Eigen::Vector3d& s
     for (Eigen::Index j = 0; j < nb; ++j) e += d.c_nc(I, j) / (d.ct_b[j] - d.nuc_a[I].r).norm();
   d.e_xr = e;
   d.e_cp = ecp;
+}
+
+// Per-thread scratch reused from pair to pair (the driver calls xr_pair / xr_pair_gradient from several threads).
+struct XrWork {
+  detail::PairIntegrals ints;
+  Eigen::MatrixXd XS, XT;             // S_ao Cb^T, T_ao Cb^T (n_ao_a x n_lmo_b)
+  Eigen::MatrixXd GCb, HCb, CCb;      // dE/dS Cb, dE/dT Cb, dEcp/dS Cb (n_lmo_a x n_ao_b)
+  std::array<Eigen::MatrixXd, 3> Y;   // dS_ao/dA_x Cb^T (only for the LMO overlap derivatives)
+  Eigen::MatrixXd dCa;
+};
+XrWork& work() {
+  thread_local XrWork w;
+  return w;
+}
+
+// LMO overlap and kinetic integrals S = Ca S_ao Cb^T, T likewise, from the shell-pair blocks in w.ints; keeps
+// w.XS = S_ao Cb^T and w.XT = T_ao Cb^T.
+void lmo_integrals(const Fragment& a, const Fragment& b, XrWork& w, PairData& d) {
+  const int nlb = static_cast<int>(b.wavefunction.rows());
+  const int n_ao_a = w.ints.n_ao_a;
+  w.XS.setZero(n_ao_a, nlb);
+  w.XT.setZero(n_ao_a, nlb);
+  const double* Cb = b.wavefunction.data();  // Cb(j, nu) at nu * nlb + j
+  double accS[64], accT[64];
+  for (const detail::ShellPairBlock& blk : w.ints.blocks) {
+    const double* bS = w.ints.quantity(blk, 0);
+    const double* bT = w.ints.quantity(blk, 1);
+    for (int fa = 0; fa < blk.na; ++fa) {
+      for (int j = 0; j < nlb; ++j) accS[j] = accT[j] = 0.0;
+      for (int fb = 0; fb < blk.nb; ++fb) {
+        const double s = bS[fa * blk.nb + fb], t = bT[fa * blk.nb + fb];
+        const double* c = Cb + static_cast<std::ptrdiff_t>(blk.off_b + fb) * nlb;
+        for (int j = 0; j < nlb; ++j) {
+          accS[j] += s * c[j];
+          accT[j] += t * c[j];
+        }
+      }
+      for (int j = 0; j < nlb; ++j) {
+        w.XS(blk.off_a + fa, j) += accS[j];
+        w.XT(blk.off_a + fa, j) += accT[j];
+      }
+    }
+  }
+  d.S.noalias() = a.wavefunction.lazyProduct(w.XS);
+  d.T.noalias() = a.wavefunction.lazyProduct(w.XT);
 }
 
 // d(c / |p - q|)/dp

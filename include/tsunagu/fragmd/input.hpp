@@ -8,6 +8,7 @@
 /// Fragment names ending in `_l` come from fraglib_path (file NAME-without-_l.efp), others from userlib_path.
 /// Keys the reader does not know are an error naming the key (never silently ignored); keys it knows but that only
 /// efpmd's other drivers use (max_steps, time_step, …) are kept verbatim in `extra`.
+#include <array>
 #include <map>
 #include <memory>
 #include <optional>
@@ -56,6 +57,10 @@ struct InputFile {
   std::optional<double> ref_energy;                          ///< hartree
   double gtest_tol = 1e-6;
   std::map<std::string, std::string> extra;
+  /// efpmd `velocity` blocks, per fragment (zeros where absent; empty when the input has none): linear velocity of
+  /// the centre in the lab frame (bohr per atomic time unit) and angular velocity about the fragment's file axes
+  /// (rad per atomic time unit).
+  std::vector<std::array<double, 6>> velocities;
 };
 
 struct InputOptions {

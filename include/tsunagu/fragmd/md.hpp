@@ -21,6 +21,7 @@
 ///
 /// Units: internally atomic units (bohr, hartree, electron masses, atomic time units); the public fields say theirs.
 #include <cstddef>
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <iosfwd>
@@ -57,6 +58,9 @@ struct MdOptions {
   std::string resume_path;            ///< restart JSON to continue from; empty = fresh start
   unsigned threads = 0;               ///< energy threads (0 = core::default_threads())
   bool quiet = false;                 ///< no progress line on stderr
+  /// Starting velocities per fragment (efpmd `velocity` blocks): lab-frame centre velocity, bohr/t_au, then angular
+  /// velocity about the fragment's file axes, rad/t_au. Used instead of Maxwell–Boltzmann when not empty.
+  std::vector<std::array<double, 6>> initial_velocities;
   void validate() const;              ///< InvalidArgument naming the field
 };
 
@@ -121,6 +125,8 @@ class Dynamics {
   /// Maxwell–Boltzmann momenta at options.temperature_K (seeded; zero total momentum; rescaled so that the
   /// instantaneous temperature is exactly the target).
   void initialize_velocities();
+  /// Set momenta from velocities (MdOptions::initial_velocities convention); InvalidArgument on a size mismatch.
+  void set_velocities(const std::vector<std::array<double, 6>>& v);
   void advance(std::size_t steps = 1);
   /// Flip all momenta and thermostat/barostat velocities (time reversal).
   void reverse();
