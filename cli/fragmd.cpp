@@ -125,82 +125,28 @@ struct AnalyzeArgs {
   double rdf_max = 0, bin = 0.05, temperature = 0, max_lag = 0, fit_start = 0, fit_end = 0;
 };
 
-nlohmann::json stats_json(const fragmd::MeanSd& m) { return {{"mean", m.mean}, {"sd", m.sd}, {"sem", m.sem}, {"n", m.n}}; }
-
 void run_analyze(const AnalyzeArgs& a) {
   fragmd::Trajectory t = fragmd::read_trajectory(a.trajectory);
-  if (a.first < 0 || static_cast<std::size_t>(a.first) >= t.frames())
-    throw InvalidArgument("--first: frame " + std::to_string(a.first) + " out of range (" + std::to_string(t.frames()) +
-                          " frames in " + a.trajectory + ")");
-  const auto first = static_cast<std::size_t>(a.first);
-  const bool any = a.rdf || a.msd || a.dens || a.hvap || a.visc;
-  const bool all = a.all || !any;
-  nlohmann::json j;
+  if (a.first < 0) throw InvalidArgument("--first must be non-negative");
+  fragmd::AnalyzeOptions o;
+  o.density = a.dens;
+  o.rdf = a.rdf;
+  o.msd = a.msd;
+  o.hvap = a.hvap;
+  o.viscosity = a.visc;
+  if (a.all) o.density = o.rdf = o.msd = o.hvap = false;  // none set = everything the trajectory allows
+  o.rdf_pairs = a.pairs;
+  o.rdf_max = a.rdf_max;
+  o.rdf_bin = a.bin;
+  o.first_frame = static_cast<std::size_t>(a.first);
+  o.temperature_K = a.temperature;
+  o.max_lag_fs = a.max_lag;
+  o.fit_start_fs = a.fit_start;
+  o.fit_end_fs = a.fit_end;
+  fragmd::AnalysisReport rep = fragmd::analyze(t, o);
+  nlohmann::json& j = rep.summary;
   j["trajectory"] = a.trajectory;
-  j["frames"] = t.frames();
-  j["first_frame"] = first;
-  j["fragments"] = t.fragments();
-  std::vector<std::pair<std::string, std::string>> svgs;
-  const bool periodic = t.frames() && t.box.front().minCoeff() > 0;
-  if ((all || a.dens) && periodic) {
-    auto d = fragmd::density(t, first);
-    j["density_g_cm3"] = stats_json(d.stats);
-    svgs.emplace_back("density.svg", fragmd::plot_density(d));
-  } else if (a.dens) {
-    throw InvalidArgument("--density: " + a.trajectory + " is not periodic (no box)");
-  }
-  if (all || a.rdf) {
-    std::vector<fragmd::Rdf> rdfs;
-    std::vector<std::string> pairs = a.pairs.empty() ? std::vector<std::string>{"com"} : a.pairs;
-    for (const auto& p : pairs) {
-      fragmd::RdfOptions ro;
-      if (p != "com") {
-        auto c = p.find(',');
-        if (c == std::string::npos) throw InvalidArgument("--pair: expected com or A,B (element symbols), got '" + p + "'");
-        ro.element_a = p.substr(0, c);
-        ro.element_b = p.substr(c + 1);
-      }
-      ro.r_max = a.rdf_max;
-      ro.bin_width = a.bin;
-      ro.first_frame = first;
-      ro.validate();
-      rdfs.push_back(fragmd::radial_distribution(t, ro));
-      const auto& g = rdfs.back();
-      std::size_t peak = 0;
-      for (std::size_t k = 0; k < g.g.size(); ++k)
-        if (g.g[k] > g.g[peak]) peak = k;
-      j["rdf"][g.label] = {{"r_A", g.r}, {"g", g.g}, {"first_peak_r_A", g.r.empty() ? 0.0 : g.r[peak]},
-                           {"first_peak_g", g.g.empty() ? 0.0 : g.g[peak]}};
-    }
-    svgs.emplace_back("rdf.svg", fragmd::plot_rdf(rdfs));
-  }
-  if (all || a.msd) {
-    fragmd::MsdOptions mo;
-    mo.first_frame = first;
-    mo.max_lag_fs = a.max_lag;
-    mo.fit_start_fs = a.fit_start;
-    mo.fit_end_fs = a.fit_end;
-    mo.validate();
-    auto m = fragmd::mean_squared_displacement(t, mo);
-    j["msd"] = {{"diffusion_1e-5_cm2_s", m.diffusion_1e5()}, {"diffusion_sd_1e-5_cm2_s", m.diffusion_sd_1e5()},
-                {"fit_window_fs", {m.fit_start_fs, m.fit_end_fs}}};
-    svgs.emplace_back("msd.svg", fragmd::plot_msd(m));
-  }
-  if (all || a.hvap) {
-    auto h = fragmd::heat_of_vaporization(t, first, a.temperature);
-    j["heat_of_vaporization"] = {{"kj_mol", h.kj_mol}, {"sem_kj_mol", h.sem_kj_mol}, {"kcal_mol", h.kcal_mol},
-                                 {"sem_kcal_mol", h.sem_kcal_mol}, {"temperature_K", h.temperature_K}};
-  }
-  if (a.visc || (all && !t.pressure_tensor.empty())) {
-    fragmd::ViscosityOptions vo;
-    vo.first_frame = first;
-    vo.temperature_K = a.temperature;
-    vo.validate();
-    auto v = fragmd::green_kubo_viscosity(t, vo);
-    j["viscosity"] = {{"mpa_s", v.mpa_s}, {"sem_mpa_s", v.sem_mpa_s}, {"components_mpa_s", v.components}};
-    svgs.emplace_back("viscosity.svg", fragmd::plot_viscosity(v));
-  }
-  svgs.emplace_back("energy.svg", fragmd::plot_energy(t));
+  const auto& svgs = rep.plots;
   if (!a.plots.empty()) {
     std::filesystem::create_directories(a.plots);
     for (const auto& [name, svg] : svgs) core::plot::save_svg(std::filesystem::path(a.plots) / name, svg);

@@ -5,7 +5,13 @@
 
 #include "bindings.hpp"
 #include "tsunagu/core/error.hpp"
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "tsunagu/fragmd/analysis.hpp"
 #include "tsunagu/fragmd/descriptors.hpp"
+#include "tsunagu/fragmd/md.hpp"
 #include "tsunagu/fragmd/energy.hpp"
 #include "tsunagu/fragmd/input.hpp"
 
@@ -30,6 +36,57 @@ py::dict energy_dict(const fragmd::ComputeResult& r) {
     for (std::size_t i = 0; i < r.gradient.size(); ++i) g.row(static_cast<Eigen::Index>(i)) = r.gradient[i].transpose();
     d["gradient"] = g;
   }
+  return d;
+}
+
+fragmd::MdOptions md_options(const std::string& text, fragmd::MdOptions o = {}) {
+  const nlohmann::json j = nlohmann::json::parse(text);
+  static const std::set<std::string> known = {
+      "ensemble", "time_step_fs", "steps", "temperature_K", "pressure_bar", "thermostat_tau_fs", "barostat_tau_fs",
+      "chain_length", "seed", "init_velocities", "print_every", "frame_every", "write_every", "write_atoms",
+      "trajectory_path", "restart_path", "resume_path", "threads", "quiet"};
+  for (const auto& [k, v] : j.items())
+    if (!known.count(k)) throw InvalidArgument("md options: unknown option '" + k + "'");
+  if (j.contains("ensemble")) {
+    const std::string e = j["ensemble"].get<std::string>();
+    if (e == "nve") o.ensemble = fragmd::Ensemble::NVE;
+    else if (e == "nvt") o.ensemble = fragmd::Ensemble::NVT;
+    else if (e == "npt") o.ensemble = fragmd::Ensemble::NPT;
+    else throw InvalidArgument("md options: ensemble must be nve, nvt or npt, got '" + e + "'");
+  }
+  if (j.contains("time_step_fs")) o.time_step_fs = j["time_step_fs"].get<double>();
+  if (j.contains("steps")) o.steps = j["steps"].get<std::size_t>();
+  if (j.contains("temperature_K")) o.temperature_K = j["temperature_K"].get<double>();
+  if (j.contains("pressure_bar")) o.pressure_bar = j["pressure_bar"].get<double>();
+  if (j.contains("thermostat_tau_fs")) o.thermostat_tau_fs = j["thermostat_tau_fs"].get<double>();
+  if (j.contains("barostat_tau_fs")) o.barostat_tau_fs = j["barostat_tau_fs"].get<double>();
+  if (j.contains("chain_length")) o.chain_length = j["chain_length"].get<int>();
+  if (j.contains("seed")) o.seed = j["seed"].get<std::uint64_t>();
+  if (j.contains("init_velocities")) o.init_velocities = j["init_velocities"].get<bool>();
+  if (j.contains("print_every")) o.print_every = j["print_every"].get<std::size_t>();
+  if (j.contains("frame_every")) o.frame_every = j["frame_every"].get<std::size_t>();
+  if (j.contains("write_every")) o.write_every = j["write_every"].get<std::size_t>();
+  if (j.contains("write_atoms")) o.write_atoms = j["write_atoms"].get<bool>();
+  if (j.contains("trajectory_path")) o.trajectory_path = j["trajectory_path"].get<std::string>();
+  if (j.contains("restart_path")) o.restart_path = j["restart_path"].get<std::string>();
+  if (j.contains("resume_path")) o.resume_path = j["resume_path"].get<std::string>();
+  if (j.contains("threads")) o.threads = j["threads"].get<unsigned>();
+  if (j.contains("quiet")) o.quiet = j["quiet"].get<bool>();
+  o.validate();
+  return o;
+}
+
+py::dict thermo_dict(const fragmd::Thermo& t) {
+  py::dict d;
+  d["step"] = t.step;
+  d["time_fs"] = t.time_fs;
+  d["potential"] = t.potential.total();
+  d["kinetic"] = t.kinetic();
+  d["temperature_K"] = t.temperature;
+  d["pressure_bar"] = t.pressure;
+  d["volume_A3"] = t.volume;
+  d["density_g_cm3"] = t.density;
+  d["conserved"] = t.conserved;
   return d;
 }
 
@@ -111,6 +168,90 @@ void bind_fragmd(py::module_& m) {
         return energy_dict(r);
       },
       py::arg("system"), py::arg("gradient") = false, py::arg("threads") = 0);
+
+  m.def(
+      "run_md",
+      [](const fragmd::System& s, const std::string& options, const std::string& input, const std::string& fraglib) {
+        // With the input file, its MD keys and velocity blocks are the defaults (as `tsunagu fragmd run`).
+        fragmd::MdOptions base;
+        if (!input.empty()) {
+          fragmd::InputOptions io;
+          io.fraglib = fraglib;
+          base = fragmd::md_options_from_input(fragmd::read_input(input, io));
+        }
+        fragmd::MdOptions o = md_options(options, base);
+        fragmd::MdResult r;
+        {
+          py::gil_scoped_release release;
+          r = fragmd::run_md(s, o, nullptr);
+        }
+        py::list log;
+        for (const auto& t : r.log) log.append(thermo_dict(t));
+        return py::make_tuple(log, r.ns_per_day, r.final_state.step);
+      },
+      py::arg("system"), py::arg("options"), py::arg("input") = "", py::arg("fraglib") = "");
+
+  m.def(
+      "read_trajectory",
+      [](const std::string& path) {
+        fragmd::Trajectory t = fragmd::read_trajectory(path);
+        py::dict d;
+        const auto nf = static_cast<Eigen::Index>(t.frames());
+        Eigen::MatrixXd com(nf, 3 * static_cast<Eigen::Index>(t.fragments())), box(nf, 3);
+        Eigen::VectorXd epot(nf), ekin(nf), temp(nf), pres(nf), cons(nf);
+        for (Eigen::Index f = 0; f < nf; ++f) {
+          const auto& c = t.com[static_cast<std::size_t>(f)];
+          for (Eigen::Index i = 0; i < c.rows(); ++i)
+            for (int k = 0; k < 3; ++k) com(f, 3 * i + k) = c(i, k);
+          box.row(f) = t.box[static_cast<std::size_t>(f)].transpose();
+          epot[f] = t.energy[static_cast<std::size_t>(f)].total();
+          ekin[f] = t.kinetic[static_cast<std::size_t>(f)];
+          temp[f] = t.temperature[static_cast<std::size_t>(f)];
+          pres[f] = t.pressure[static_cast<std::size_t>(f)];
+          cons[f] = t.conserved[static_cast<std::size_t>(f)];
+        }
+        d["time_fs"] = t.time_fs;
+        d["com_A"] = com;
+        d["box_A"] = box;
+        d["potential"] = epot;
+        d["kinetic"] = ekin;
+        d["temperature_K"] = temp;
+        d["pressure_bar"] = pres;
+        d["conserved"] = cons;
+        d["fragment_types"] = t.fragment_types;
+        d["time_step_fs"] = t.time_step_fs;
+        d["ensemble"] = t.ensemble;
+        return d;
+      },
+      py::arg("path"));
+
+  m.def(
+      "analyze",
+      [](const std::string& path, const std::string& options) {
+        const nlohmann::json j = nlohmann::json::parse(options);
+        static const std::set<std::string> known = {"density", "rdf", "msd", "hvap", "viscosity", "rdf_pairs",
+                                                    "rdf_max", "rdf_bin", "first_frame", "temperature_K",
+                                                    "max_lag_fs", "fit_start_fs", "fit_end_fs"};
+        for (const auto& [k, v] : j.items())
+          if (!known.count(k)) throw InvalidArgument("analyze: unknown option '" + k + "'");
+        fragmd::AnalyzeOptions o;
+        if (j.contains("density")) o.density = j["density"].get<bool>();
+        if (j.contains("rdf")) o.rdf = j["rdf"].get<bool>();
+        if (j.contains("msd")) o.msd = j["msd"].get<bool>();
+        if (j.contains("hvap")) o.hvap = j["hvap"].get<bool>();
+        if (j.contains("viscosity")) o.viscosity = j["viscosity"].get<bool>();
+        if (j.contains("rdf_pairs")) o.rdf_pairs = j["rdf_pairs"].get<std::vector<std::string>>();
+        if (j.contains("rdf_max")) o.rdf_max = j["rdf_max"].get<double>();
+        if (j.contains("rdf_bin")) o.rdf_bin = j["rdf_bin"].get<double>();
+        if (j.contains("first_frame")) o.first_frame = j["first_frame"].get<std::size_t>();
+        if (j.contains("temperature_K")) o.temperature_K = j["temperature_K"].get<double>();
+        if (j.contains("max_lag_fs")) o.max_lag_fs = j["max_lag_fs"].get<double>();
+        if (j.contains("fit_start_fs")) o.fit_start_fs = j["fit_start_fs"].get<double>();
+        if (j.contains("fit_end_fs")) o.fit_end_fs = j["fit_end_fs"].get<double>();
+        fragmd::AnalysisReport r = fragmd::analyze(fragmd::read_trajectory(path), o);
+        return py::make_tuple(r.summary.dump(), r.plots);
+      },
+      py::arg("path"), py::arg("options") = "{}");
 
   m.def("descriptor_names", &fragmd::descriptor_names);
   m.def(

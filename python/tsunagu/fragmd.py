@@ -5,6 +5,9 @@
 * :func:`energy` — the EFP2 energy per term and in total (hartree), optionally with the gradient per fragment:
   rows ``(dE/dx, dE/dy, dE/dz, dE/dθx, dE/dθy, dE/dθz)`` = −force on the centre of mass (hartree/bohr) and −torque
   about it (hartree/radian).
+* :func:`run` — rigid-body MD (NVE; NVT with Nosé–Hoover chains; NPT with the MTK barostat), writing an HDF5
+  trajectory and a restart file; :func:`read_trajectory` loads one back.
+* :func:`analyze` — density, g(r), MSD and self-diffusion, heat of vaporisation, Green–Kubo viscosity, with SVG plots.
 * :func:`descriptors` — charge, dipole, quadrupole, polarisability and C6 of each fragment type, as a table for
   :mod:`tsunagu.sparse` / :mod:`tsunagu.nn` models across liquids.
 
@@ -19,6 +22,7 @@ Example
 """
 from __future__ import annotations
 
+import json
 import os
 from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
 
@@ -26,7 +30,8 @@ import numpy as np
 
 from ._tsunagu import fragmd as _C
 
-__all__ = ["System", "Energy", "load", "energy", "descriptors", "descriptor_names", "BOHR_ANGSTROM"]
+__all__ = ["System", "Energy", "load", "energy", "run", "read_trajectory", "analyze", "descriptors",
+           "descriptor_names", "BOHR_ANGSTROM"]
 
 BOHR_ANGSTROM = 0.52917721092  #: Å per bohr (the value libefp uses)
 
@@ -70,3 +75,54 @@ def descriptors(files: Sequence[Union[str, os.PathLike]]) -> Tuple[List[str], np
     """(fragment names, matrix (n_fragments, n_descriptors), column names) for MAKEFP files."""
     names, X = _C.descriptors([os.fspath(f) for f in files])
     return list(names), np.asarray(X), descriptor_names()
+
+
+def run(system: Union[System, str, os.PathLike], trajectory: Union[str, os.PathLike], *,
+        restart: Optional[Union[str, os.PathLike]] = None, resume: Optional[Union[str, os.PathLike]] = None,
+        fraglib: Optional[Union[str, os.PathLike]] = None, quiet: bool = True, **options):
+    """Run rigid-body EFP2 MD (the same code as ``tsunagu fragmd run``). Returns ``(log, ns_per_day, last_step)``;
+    ``log`` is a list of dicts (step, time_fs, potential and kinetic in hartree, temperature_K, pressure_bar,
+    volume_A3, density_g_cm3, conserved). The trajectory (HDF5) and restart (JSON, default TRAJECTORY.restart.json)
+    are written atomically.
+
+    The input's MD keys (ensemble, time_step, max_steps, temperature, …) and velocity blocks are the defaults;
+    keyword options override them: ensemble ("nve"|"nvt"|"npt"), steps, time_step_fs, temperature_K, pressure_bar,
+    thermostat_tau_fs, barostat_tau_fs, chain_length, seed, init_velocities, print_every, frame_every, write_every,
+    write_atoms, threads. Unknown options raise :class:`tsunagu.InvalidArgument`."""
+    if not isinstance(system, System):
+        system = load(system, fraglib)
+    opts = dict(options)
+    opts.update({"quiet": bool(quiet), "trajectory_path": os.fspath(trajectory),
+                 "restart_path": os.fspath(restart) if restart is not None else os.fspath(trajectory) + ".restart.json"})
+    if resume is not None:
+        opts["resume_path"] = os.fspath(resume)
+    info = getattr(system, "info", {}) or {}
+    log, ns_day, step = _C.run_md(system, json.dumps(opts), info.get("path", ""),
+                                  os.fspath(fraglib) if fraglib is not None else "")
+    return list(log), float(ns_day), int(step)
+
+
+def read_trajectory(path: Union[str, os.PathLike]) -> dict:
+    """Arrays of a trajectory: time_fs, com_A (frames, 3·n_fragments), box_A, potential, kinetic (hartree),
+    temperature_K, pressure_bar, conserved, fragment_types."""
+    d = dict(_C.read_trajectory(os.fspath(path)))
+    for k in ("time_fs", "com_A", "box_A", "potential", "kinetic", "temperature_K", "pressure_bar", "conserved"):
+        d[k] = np.asarray(d[k])
+    return d
+
+
+def analyze(trajectory: Union[str, os.PathLike], plots: Optional[Union[str, os.PathLike]] = None, **options) -> dict:
+    """Liquid properties of a trajectory (the same code as ``tsunagu fragmd analyze``). Options: density, rdf, msd,
+    hvap, viscosity (booleans; none = everything available), rdf_pairs (["com", "O,O"]), rdf_max, rdf_bin (Å),
+    first_frame, temperature_K, max_lag_fs, fit_start_fs, fit_end_fs. With ``plots`` the SVGs are written there."""
+    text, svgs = _C.analyze(os.fspath(trajectory), json.dumps(options))
+    summary = json.loads(text)
+    if plots is not None:
+        os.makedirs(plots, exist_ok=True)
+        for name, svg in svgs:  # atomic: write a temporary file, then rename over the target
+            target = os.path.join(plots, name)
+            tmp = target + ".tmp"
+            with open(tmp, "w") as f:
+                f.write(svg)
+            os.replace(tmp, target)
+    return summary

@@ -425,4 +425,95 @@ std::string plot_viscosity(const Viscosity& v) {
   return core::plot::render_svg(p);
 }
 
+
+void AnalyzeOptions::validate() const {
+  if (!(rdf_bin > 0)) throw InvalidArgument("AnalyzeOptions.rdf_bin must be positive");
+  if (rdf_max < 0) throw InvalidArgument("AnalyzeOptions.rdf_max must be non-negative");
+  if (max_lag_fs < 0 || fit_start_fs < 0 || fit_end_fs < 0)
+    throw InvalidArgument("AnalyzeOptions: MSD window values must be non-negative");
+  if (temperature_K < 0) throw InvalidArgument("AnalyzeOptions.temperature_K must be non-negative");
+  for (const auto& p : rdf_pairs)
+    if (p != "com" && p.find(',') == std::string::npos)
+      throw InvalidArgument("AnalyzeOptions.rdf_pairs: expected com or A,B (element symbols), got '" + p + "'");
+}
+
+namespace {
+nlohmann::json stats_json(const MeanSd& m) { return {{"mean", m.mean}, {"sd", m.sd}, {"sem", m.sem}, {"n", m.n}}; }
+}  // namespace
+
+AnalysisReport analyze(const Trajectory& t, const AnalyzeOptions& a) {
+  a.validate();
+  if (t.frames() == 0) throw InvalidArgument("analyze: the trajectory has no frames");
+  if (a.first_frame >= t.frames())
+    throw InvalidArgument("analyze: first frame " + std::to_string(a.first_frame) + " out of range (" +
+                          std::to_string(t.frames()) + " frames)");
+  const std::size_t first = a.first_frame;
+  const bool any = a.rdf || a.msd || a.density || a.hvap || a.viscosity;
+  AnalysisReport rep;
+  nlohmann::json& j = rep.summary;
+  j["frames"] = t.frames();
+  j["first_frame"] = first;
+  j["fragments"] = t.fragments();
+  const bool periodic = t.box.front().minCoeff() > 0;
+  if ((!any || a.density) && periodic) {
+    auto d = density(t, first);
+    j["density_g_cm3"] = stats_json(d.stats);
+    rep.plots.emplace_back("density.svg", plot_density(d));
+  } else if (a.density) {
+    throw InvalidArgument("analyze: density needs a periodic trajectory (no box)");
+  }
+  if (!any || a.rdf) {
+    std::vector<Rdf> rdfs;
+    const std::vector<std::string> pairs = a.rdf_pairs.empty() ? std::vector<std::string>{"com"} : a.rdf_pairs;
+    for (const auto& p : pairs) {
+      RdfOptions ro;
+      if (p != "com") {
+        const auto c = p.find(',');
+        ro.element_a = p.substr(0, c);
+        ro.element_b = p.substr(c + 1);
+      }
+      ro.r_max = a.rdf_max;
+      ro.bin_width = a.rdf_bin;
+      ro.first_frame = first;
+      ro.validate();
+      rdfs.push_back(radial_distribution(t, ro));
+      const auto& g = rdfs.back();
+      std::size_t peak = 0;
+      for (std::size_t k = 0; k < g.g.size(); ++k)
+        if (g.g[k] > g.g[peak]) peak = k;
+      j["rdf"][g.label] = {{"r_A", g.r}, {"g", g.g}, {"first_peak_r_A", g.r.empty() ? 0.0 : g.r[peak]},
+                           {"first_peak_g", g.g.empty() ? 0.0 : g.g[peak]}};
+    }
+    rep.plots.emplace_back("rdf.svg", plot_rdf(rdfs));
+  }
+  if (!any || a.msd) {
+    MsdOptions mo;
+    mo.first_frame = first;
+    mo.max_lag_fs = a.max_lag_fs;
+    mo.fit_start_fs = a.fit_start_fs;
+    mo.fit_end_fs = a.fit_end_fs;
+    mo.validate();
+    auto m = mean_squared_displacement(t, mo);
+    j["msd"] = {{"diffusion_1e-5_cm2_s", m.diffusion_1e5()}, {"diffusion_sd_1e-5_cm2_s", m.diffusion_sd_1e5()},
+                {"fit_window_fs", {m.fit_start_fs, m.fit_end_fs}}};
+    rep.plots.emplace_back("msd.svg", plot_msd(m));
+  }
+  if (!any || a.hvap) {
+    auto h = heat_of_vaporization(t, first, a.temperature_K);
+    j["heat_of_vaporization"] = {{"kj_mol", h.kj_mol}, {"sem_kj_mol", h.sem_kj_mol}, {"kcal_mol", h.kcal_mol},
+                                 {"sem_kcal_mol", h.sem_kcal_mol}, {"temperature_K", h.temperature_K}};
+  }
+  if (a.viscosity || (!any && !t.pressure_tensor.empty())) {
+    ViscosityOptions vo;
+    vo.first_frame = first;
+    vo.temperature_K = a.temperature_K;
+    vo.validate();
+    auto v = green_kubo_viscosity(t, vo);
+    j["viscosity"] = {{"mpa_s", v.mpa_s}, {"sem_mpa_s", v.sem_mpa_s}, {"components_mpa_s", v.components}};
+    rep.plots.emplace_back("viscosity.svg", plot_viscosity(v));
+  }
+  rep.plots.emplace_back("energy.svg", plot_energy(t));
+  return rep;
+}
+
 }  // namespace tsunagu::fragmd

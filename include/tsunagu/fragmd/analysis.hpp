@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "tsunagu/fragmd/md.hpp"
 
 namespace tsunagu::fragmd {
@@ -117,6 +119,22 @@ Viscosity green_kubo_viscosity(const Trajectory& traj, const ViscosityOptions& o
 
 /// Element symbol of a nuclear charge (1–54), "X" otherwise.
 std::string element_symbol(double znuc);
+
+/// Everything `tsunagu fragmd analyze` and tsunagu.fragmd.analyze report, in one call.
+struct AnalyzeOptions {
+  bool density = false, rdf = false, msd = false, hvap = false, viscosity = false;  ///< none set = all available
+  std::vector<std::string> rdf_pairs;   ///< "com" or "A,B" element pairs; empty = {"com"}
+  double rdf_max = 0.0, rdf_bin = 0.05; ///< Å
+  std::size_t first_frame = 0;
+  double temperature_K = 0.0;           ///< K for RT / k_B T; 0 = the trajectory's mean
+  double max_lag_fs = 0.0, fit_start_fs = 0.0, fit_end_fs = 0.0;  ///< MSD window (MsdOptions)
+  void validate() const;
+};
+struct AnalysisReport {
+  nlohmann::json summary;                                   ///< numbers with units in the key names
+  std::vector<std::pair<std::string, std::string>> plots;   ///< (file name, SVG text)
+};
+AnalysisReport analyze(const Trajectory& traj, const AnalyzeOptions& options);
 
 /// SVG plots (core/plot.hpp), returned as strings; write them with core::plot::save_svg.
 std::string plot_rdf(const std::vector<Rdf>& rdfs);

@@ -1,0 +1,110 @@
+"""tsunagu.fragmd (Python) and `tsunagu fragmd energy|run|analyze|descriptors` (CLI): libefp reference energies,
+gradient against finite differences, a short MD run with restart and analysis, descriptors, and bad input."""
+from __future__ import annotations
+
+import json
+import subprocess
+
+import numpy as np
+import pytest
+
+import tsunagu
+import tsunagu.fragmd as fm
+
+
+def run(cli, *args):
+    return subprocess.run([cli, *map(str, args)], capture_output=True, text=True)
+
+
+@pytest.fixture(scope="module")
+def efp(shared_dir):
+    d = shared_dir / "data" / "efp"
+    if not (d / "cases" / "total_4a.in").exists():
+        pytest.skip("../shared/data/efp absent: EFP2 tests skipped")
+    return d
+
+
+def test_energy_matches_libefp_reference(efp):
+    for case in ("elec_1a", "disp_2a", "xr_2", "total_5a"):
+        s = fm.load(efp / "cases" / f"{case}.in")
+        e = fm.energy(s)
+        ref = s.info["ref_energy"]
+        assert abs(e.total - ref) <= max(1e-6 * abs(ref), 5e-11), case
+        assert e.total == pytest.approx(sum(e.terms.values()), abs=1e-14)
+    assert set(e.terms) >= {"electrostatic", "polarization", "dispersion", "exchange_repulsion"}
+
+
+def test_gradient_is_minus_force_and_matches_finite_differences(efp):
+    s = fm.load(efp / "cases" / "total_4b.in")
+    e = fm.energy(s, gradient=True)
+    assert e.gradient.shape == (s.n_fragments, 6)
+    # translate fragment 3 along y
+    com, rot = np.array(s.com), s.rotations
+    h = 1e-4
+    vals = []
+    for step in (h, -h):
+        s2 = fm.load(efp / "cases" / "total_4b.in")
+        s2.set_pose(3, com[3] + np.array([0.0, step, 0.0]), rot[3])
+        vals.append(fm.energy(s2).total)
+    assert e.gradient[3, 1] == pytest.approx((vals[0] - vals[1]) / (2 * h), rel=1e-5, abs=1e-9)
+    # total force vanishes (translation invariance, no external charges)
+    np.testing.assert_allclose(e.gradient[:, :3].sum(axis=0), 0.0, atol=1e-10)
+
+
+def test_md_run_restart_and_analysis(efp, tmp_path):
+    traj = tmp_path / "md.h5"
+    log, ns_day, step = fm.run(efp / "cases" / "md_1.in", traj, steps=20, frame_every=2, print_every=5,
+                               fraglib=efp / "fraglib")
+    assert step == 20 and ns_day > 0
+    # efpmd velocity blocks were read: the run did not start at rest
+    assert log[0]["kinetic"] > 1e-3
+    # NVE: conserved energy
+    cons = [r["conserved"] for r in log]
+    assert max(cons) - min(cons) < 1e-6
+    t = fm.read_trajectory(traj)
+    assert t["com_A"].shape == (11, 6) and t["time_fs"][-1] == pytest.approx(10.0)
+    # resume continues the step count
+    log2, _, step2 = fm.run(efp / "cases" / "md_1.in", traj, steps=10, frame_every=2,
+                            resume=str(traj) + ".restart.json", fraglib=efp / "fraglib")
+    with pytest.raises(tsunagu.InvalidArgument, match="unknown option 'stepz'"):
+        fm.run(efp / "cases" / "md_1.in", tmp_path / "x.h5", stepz=3, fraglib=efp / "fraglib")
+    assert step2 == 30
+    rep = fm.analyze(traj, msd=True, hvap=True, plots=tmp_path / "plots")
+    assert "heat_of_vaporization" in rep and "msd" in rep
+    assert (tmp_path / "plots" / "msd.svg").read_text().startswith("<svg")
+
+
+def test_descriptors_table(efp):
+    names, X, cols = fm.descriptors([efp / "fraglib" / "h2o.efp", efp / "fraglib" / "c6h6.efp"])
+    assert names == ["h2o_l", "c6h6_l"] and X.shape == (2, len(cols))
+    c = {n: X[:, i] for i, n in enumerate(cols)}
+    assert 1.5 < c["dipole_D"][0] < 2.5 and c["dipole_D"][1] < 0.01
+    assert c["c6_au"][1] > c["c6_au"][0] > 0
+
+
+def test_cli_energy_json_and_errors(cli, efp, tmp_path):
+    out = tmp_path / "e.json"
+    r = run(cli, "fragmd", "energy", efp / "cases" / "total_4a.in", "-o", out, "--quiet")
+    assert r.returncode == 0, r.stderr
+    j = json.loads(out.read_text())
+    assert j["units"] == "hartree" and abs(j["total"] - j["ref_energy"]) < 5e-6
+    for k in ("electrostatic", "polarization", "dispersion", "exchange_repulsion"):
+        assert k in j
+    bad = tmp_path / "bad.in"
+    bad.write_text("run_type sp\nfrobnicate 3\nfragment h2o_l\n 0 0 0 0 0 0\n")
+    r = run(cli, "fragmd", "energy", bad, "-o", tmp_path / "x.json")
+    assert r.returncode == 1 and "unknown keyword 'frobnicate'" in r.stderr and r.stderr.count("\n") == 1
+    assert not (tmp_path / "x.json").exists()
+    nolib = tmp_path / "nolib.in"
+    nolib.write_text("fragment h2o_l\n 0 0 0 0 0 0\n")
+    r = run(cli, "fragmd", "energy", nolib)
+    assert r.returncode == 1 and "fraglib" in r.stderr
+
+
+def test_python_errors_are_value_errors(efp, tmp_path):
+    bad = tmp_path / "bad.in"
+    bad.write_text(f"fraglib_path {efp / 'fraglib'}\nfragment h2o_l\n 0 0 0 0 nan 0\n")
+    with pytest.raises(tsunagu.ParseError, match="not a finite number"):
+        fm.load(bad)
+    with pytest.raises(tsunagu.InvalidArgument, match="unknown option 'bogus'"):
+        fm.analyze(tmp_path / "none.h5", bogus=1)
