@@ -103,7 +103,7 @@ ComputeResult compute(const System& sys, const ComputeOptions& opt) {
         if (want_cp) e.charge_penetration += g.s * xr.charge_penetration;
         if (sys.terms.disp) e.dispersion += g.s * disp_pair(a, b, g.shift, sys.disp_damp, want_sd ? &xr.lmo_overlap : nullptr);
       } else if (need_xr) {
-        XrPairGradient xg = xr_pair_gradient(a, b, g.shift);
+        XrPairGradient xg = xr_pair_gradient(a, b, g.shift, want_sd);  // dS/dq only for overlap-damped dispersion
         if (sys.terms.xr) add(e.exchange_repulsion, xg.energy.exchange_repulsion, xg.xr_a, xg.xr_b);
         if (want_cp) add(e.charge_penetration, xg.energy.charge_penetration, xg.cp_a, xg.cp_b);
         if (sys.terms.disp) {

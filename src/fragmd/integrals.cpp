@@ -5,6 +5,7 @@
 #include <cmath>
 #include <numbers>
 #include <string>
+#include <type_traits>
 
 #include "tsunagu/core/error.hpp"
 
@@ -79,25 +80,30 @@ void check_shell(const Shell& sh) {
 
 // 1D tables for one Cartesian axis: S[i][j] = int (x-A)^i (x-B)^j exp(-a(x-A)^2 - b(x-B)^2) dx divided by its
 // (i,j) = (0,0) value, and the kinetic T[i][j] (-1/2 d^2/dx^2 acting on the ket) with the same scaling, for i <= imax,
-// j <= jmax. The three axes' (0,0) values multiply to (pi/p)^{3/2} exp(-mu R^2), applied once by the caller.
+// j <= jmax (fill_1d_t<imax, jmax>). The three axes' (0,0) values multiply to (pi/p)^{3/2} exp(-mu R^2), applied
+// once by the caller.
 struct Table1D {
   double S[kMaxI + 1][kMaxJ + 3];
   double T[kMaxI + 1][kMaxJ + 1];
 };
 
-void fill_1d(double a, double b, double A, double B, int imax, int jmax, Table1D& t) {
-  const double p = a + b;
-  const double P = (a * A + b * B) / p;
-  const double PA = P - A, PB = P - B, oo2p = 0.5 / p;
-  const int jtop = jmax + 2;  // kinetic needs j+2
+// PA = P - A, PB = P - B, oo2p = 1/(2p), b the ket exponent; jmax + 2 columns of S for the kinetic operator.
+template <int IMAX, int JMAX>
+inline void fill_1d_t(double b, double PA, double PB, double oo2p, Table1D& t) {
+  constexpr int jtop = JMAX + 2;
   t.S[0][0] = 1.0;
-  for (int i = 0; i < imax; ++i) t.S[i + 1][0] = PA * t.S[i][0] + (i > 0 ? oo2p * i * t.S[i - 1][0] : 0.0);
+#pragma GCC unroll 8
+  for (int i = 0; i < IMAX; ++i) t.S[i + 1][0] = PA * t.S[i][0] + (i > 0 ? oo2p * i * t.S[i - 1][0] : 0.0);
+#pragma GCC unroll 8
   for (int j = 0; j < jtop; ++j)
-    for (int i = 0; i <= imax; ++i)
+#pragma GCC unroll 8
+    for (int i = 0; i <= IMAX; ++i)
       t.S[i][j + 1] = PB * t.S[i][j] + oo2p * ((i > 0 ? i * t.S[i - 1][j] : 0.0) + (j > 0 ? j * t.S[i][j - 1] : 0.0));
   // -1/2 d^2/dx^2 x^j e^{-b x^2} = [b(2j+1) x^j - 2b^2 x^{j+2} - j(j-1)/2 x^{j-2}] e^{-b x^2}
-  for (int i = 0; i <= imax; ++i)
-    for (int j = 0; j <= jmax; ++j)
+#pragma GCC unroll 8
+  for (int i = 0; i <= IMAX; ++i)
+#pragma GCC unroll 8
+    for (int j = 0; j <= JMAX; ++j)
       t.T[i][j] = b * (2 * j + 1) * t.S[i][j] - 2.0 * b * b * t.S[i][j + 2] -
                   (j >= 2 ? 0.5 * j * (j - 1) * t.S[i][j - 2] : 0.0);
 }
@@ -125,7 +131,7 @@ double min_exponent(const Shell& sh) {
 struct ShellInfo {
   Piece piece[2];
   int npieces, lmax, size, offset;
-  double min_exp;
+  double min_exp, inv_min_exp;
 };
 
 void gather(const std::vector<Shell>& basis, std::vector<ShellInfo>& info) {
@@ -140,38 +146,84 @@ void gather(const std::vector<Shell>& basis, std::vector<ShellInfo>& info) {
     s.size = shell_size(sh.type);
     s.offset = off;
     s.min_exp = min_exponent(sh);
+    s.inv_min_exp = 1.0 / s.min_exp;
     off += s.size;
+  }
+}
+
+using DTable = double[3][kMaxL + 1][kMaxJ + 1];
+
+// Accumulate one primitive pair of an (LA, LB) piece pair into a block (quantity stride nn, row stride nb), all
+// Cartesian powers known at compile time.
+// SET: the first primitive pair of the block assigns instead of accumulating (saves zeroing the block).
+template <int LA, int LB, bool D, bool SET>
+void piece_kernel(const Table1D* tab, const DTable& DS, const DTable& DT, double c, double* out, int nn, int nb) {
+  constexpr int NA = (LA + 1) * (LA + 2) / 2, NB = (LB + 1) * (LB + 2) / 2;
+  auto put = [](double& o, double v) {
+    if constexpr (SET)
+      o = v;
+    else
+      o += v;
+  };
+#pragma GCC unroll 10
+  for (int fa = 0; fa < NA; ++fa) {
+    const int ax = kPowers[LA][fa][0], ay = kPowers[LA][fa][1], az = kPowers[LA][fa][2];
+#pragma GCC unroll 10
+    for (int fb = 0; fb < NB; ++fb) {
+      const int bx = kPowers[LB][fb][0], by = kPowers[LB][fb][1], bz = kPowers[LB][fb][2];
+      const int idx = fa * nb + fb;
+      const double sx = tab[0].S[ax][bx], sy = tab[1].S[ay][by], sz = tab[2].S[az][bz];
+      const double tx = tab[0].T[ax][bx], ty = tab[1].T[ay][by], tz = tab[2].T[az][bz];
+      const double syz = sy * sz, sxz = sx * sz, sxy = sx * sy;
+      put(out[idx], c * sx * syz);
+      put(out[nn + idx], c * (tx * syz + sx * (ty * sz + sy * tz)));
+      if constexpr (D) {
+        const double dsx = DS[0][ax][bx], dsy = DS[1][ay][by], dsz = DS[2][az][bz];
+        const double dtx = DT[0][ax][bx], dty = DT[1][ay][by], dtz = DT[2][az][bz];
+        put(out[2 * nn + idx], c * dsx * syz);
+        put(out[3 * nn + idx], c * dsy * sxz);
+        put(out[4 * nn + idx], c * dsz * sxy);
+        put(out[5 * nn + idx], c * (dtx * syz + dsx * (ty * sz + sy * tz)));
+        put(out[6 * nn + idx], c * (dty * sxz + dsy * (tx * sz + sx * tz)));
+        put(out[7 * nn + idx], c * (dtz * sxy + dsz * (tx * sy + sx * ty)));
+      }
+    }
   }
 }
 
 // One shell pair: accumulate the nq = 2 (S, T) or 8 (+ dS_xyz, dT_xyz) quantities of the block, each na x nb
 // row-major, into blk (zeroed here).
-void shell_pair(const Shell& sa, const ShellInfo& ia, const Shell& sb, const ShellInfo& ib, const double B[3], double r2,
-                bool deriv, double* blk) {
+template <int LA, int LB, bool deriv>
+void shell_pair_t(const Shell& sa, const ShellInfo& ia, const Shell& sb, const ShellInfo& ib, const double B[3],
+                  double r2, double* blk) {
   const int na = ia.size, nb = ib.size, nn = na * nb;
-  const int nq = deriv ? 8 : 2;
-  std::fill(blk, blk + nq * nn, 0.0);
-  double* bS = blk;
-  double* bT = blk + nn;
+  constexpr int nq = deriv ? 8 : 2;
+  bool first = true;  // the pieces of the first surviving primitive pair cover the whole block: they assign
   const double A[3] = {sa.r[0], sa.r[1], sa.r[2]};
   Table1D tab[3];
-  double DS[3][kMaxL + 1][kMaxJ + 1], DT[3][kMaxL + 1][kMaxJ + 1];
+  DTable DS, DT;
   const std::size_t npa = sa.exponents.size(), npb = sb.exponents.size();
   for (std::size_t p = 0; p < npa; ++p) {
     const double alpha = sa.exponents[p];
     for (std::size_t q = 0; q < npb; ++q) {
       const double beta = sb.exponents[q];
-      const double mu_r2 = alpha * beta / (alpha + beta) * r2;
+      const double inv_p = 1.0 / (alpha + beta);
+      const double mu_r2 = alpha * beta * inv_p * r2;
       if (mu_r2 > kScreenExponent) continue;
-      const double pi_p = std::numbers::pi / (alpha + beta);
+      const double pi_p = std::numbers::pi * inv_p;
       const double prefactor = pi_p * std::sqrt(pi_p) * std::exp(-mu_r2);
-      for (int d = 0; d < 3; ++d) fill_1d(alpha, beta, A[d], B[d], ia.lmax + (deriv ? 1 : 0), ib.lmax, tab[d]);
-      if (deriv) {
+      for (int d = 0; d < 3; ++d) {
+        const double AB = B[d] - A[d];  // P - A = beta/p (B - A), P - B = -alpha/p (B - A)
+        fill_1d_t<LA + (deriv ? 1 : 0), LB>(beta, beta * inv_p * AB, -alpha * inv_p * AB, 0.5 * inv_p, tab[d]);
+      }
+      if constexpr (deriv) {
         // d/dA of (x-A)^i e^{-alpha (x-A)^2} = 2 alpha (x-A)^{i+1} - i (x-A)^{i-1}
         const double a2 = 2.0 * alpha;
         for (int d = 0; d < 3; ++d)
-          for (int i = 0; i <= ia.lmax; ++i)
-            for (int j = 0; j <= ib.lmax; ++j) {
+#pragma GCC unroll 4
+          for (int i = 0; i <= LA; ++i)
+#pragma GCC unroll 4
+            for (int j = 0; j <= LB; ++j) {
               DS[d][i][j] = a2 * tab[d].S[i + 1][j] - (i > 0 ? i * tab[d].S[i - 1][j] : 0.0);
               DT[d][i][j] = a2 * tab[d].T[i + 1][j] - (i > 0 ? i * tab[d].T[i - 1][j] : 0.0);
             }
@@ -179,36 +231,38 @@ void shell_pair(const Shell& sa, const ShellInfo& ia, const Shell& sb, const She
       for (int pa = 0; pa < ia.npieces; ++pa)
         for (int pb = 0; pb < ib.npieces; ++pb) {
           const int la = ia.piece[pa].l, lb = ib.piece[pb].l;
-          const int na_f = (la + 1) * (la + 2) / 2, nb_f = (lb + 1) * (lb + 2) / 2;
           const double c = prefactor * (*ia.piece[pa].coef)[p] * (*ib.piece[pb].coef)[q];
-          for (int fa = 0; fa < na_f; ++fa) {
-            const int* ea = kPowers[la][fa];
-            const int row = (ia.piece[pa].offset + fa) * nb + ib.piece[pb].offset;
-            for (int fb = 0; fb < nb_f; ++fb) {
-              const int* eb = kPowers[lb][fb];
-              const int idx = row + fb;
-              const double sx = tab[0].S[ea[0]][eb[0]], sy = tab[1].S[ea[1]][eb[1]], sz = tab[2].S[ea[2]][eb[2]];
-              const double tx = tab[0].T[ea[0]][eb[0]], ty = tab[1].T[ea[1]][eb[1]], tz = tab[2].T[ea[2]][eb[2]];
-              const double syz = sy * sz, sxz = sx * sz, sxy = sx * sy;
-              bS[idx] += c * sx * syz;
-              bT[idx] += c * (tx * syz + sx * (ty * sz + sy * tz));
-              if (!deriv) continue;
-              const double dsx = DS[0][ea[0]][eb[0]], dsy = DS[1][ea[1]][eb[1]], dsz = DS[2][ea[2]][eb[2]];
-              const double dtx = DT[0][ea[0]][eb[0]], dty = DT[1][ea[1]][eb[1]], dtz = DT[2][ea[2]][eb[2]];
-              blk[2 * nn + idx] += c * dsx * syz;
-              blk[3 * nn + idx] += c * dsy * sxz;
-              blk[4 * nn + idx] += c * dsz * sxy;
-              blk[5 * nn + idx] += c * (dtx * syz + dsx * (ty * sz + sy * tz));
-              blk[6 * nn + idx] += c * (dty * sxz + dsy * (tx * sz + sx * tz));
-              blk[7 * nn + idx] += c * (dtz * sxy + dsz * (tx * sy + sx * ty));
-            }
+          const int start = ia.piece[pa].offset * nb + ib.piece[pb].offset;
+          // a piece has l = the shell's lmax, or 0 (the s part of an L shell): dispatch at compile time
+          auto run = [&](auto la_c, auto lb_c) {
+            constexpr int kla = decltype(la_c)::value, klb = decltype(lb_c)::value;
+            if (first)
+              piece_kernel<kla, klb, deriv, true>(tab, DS, DT, c, blk + start, nn, nb);
+            else
+              piece_kernel<kla, klb, deriv, false>(tab, DS, DT, c, blk + start, nn, nb);
+          };
+          using LA_c = std::integral_constant<int, LA>;
+          using LB_c = std::integral_constant<int, LB>;
+          using Z_c = std::integral_constant<int, 0>;
+          if (la == LA) {
+            if (lb == LB)
+              run(LA_c{}, LB_c{});
+            else
+              run(LA_c{}, Z_c{});
+          } else {
+            if (lb == LB)
+              run(Z_c{}, LB_c{});
+            else
+              run(Z_c{}, Z_c{});
           }
         }
+      first = false;
     }
   }
+  if (first) std::fill(blk, blk + nq * nn, 0.0);  // every primitive pair screened out (not reached in practice)
   // component factors (1 for s and p; sqrt 3, sqrt 5, sqrt 15 for the mixed d/f components)
   const auto& fac = factors().f;
-  if (ia.lmax < 2 && ib.lmax < 2) return;
+  if constexpr (LA < 2 && LB < 2) return;
   double fa_[10], fb_[10];
   for (int pa = 0; pa < ia.npieces; ++pa) {
     const int l = ia.piece[pa].l;
@@ -221,6 +275,25 @@ void shell_pair(const Shell& sa, const ShellInfo& ia, const Shell& sb, const She
   for (int q = 0; q < nq; ++q)
     for (int i = 0; i < na; ++i)
       for (int j = 0; j < nb; ++j) blk[q * nn + i * nb + j] *= fa_[i] * fb_[j];
+}
+
+using ShellPairFn = void (*)(const Shell&, const ShellInfo&, const Shell&, const ShellInfo&, const double*, double,
+                             double*);
+template <bool D>
+constexpr ShellPairFn kShellPair[16] = {
+    shell_pair_t<0, 0, D>, shell_pair_t<0, 1, D>, shell_pair_t<0, 2, D>, shell_pair_t<0, 3, D>,
+    shell_pair_t<1, 0, D>, shell_pair_t<1, 1, D>, shell_pair_t<1, 2, D>, shell_pair_t<1, 3, D>,
+    shell_pair_t<2, 0, D>, shell_pair_t<2, 1, D>, shell_pair_t<2, 2, D>, shell_pair_t<2, 3, D>,
+    shell_pair_t<3, 0, D>, shell_pair_t<3, 1, D>, shell_pair_t<3, 2, D>, shell_pair_t<3, 3, D>,
+};
+
+void shell_pair(const Shell& sa, const ShellInfo& ia, const Shell& sb, const ShellInfo& ib, const double B[3],
+                double r2, bool deriv, double* blk) {
+  const int k = ia.lmax * 4 + ib.lmax;
+  if (deriv)
+    kShellPair<true>[k](sa, ia, sb, ib, B, r2, blk);
+  else
+    kShellPair<false>[k](sa, ia, sb, ib, B, r2, blk);
 }
 
 // Shared driver: integrals (S, T non-null) and/or bra-centre derivatives (deriv == true), scattered into matrices.
@@ -311,7 +384,8 @@ void overlap_kinetic_blocks(const std::vector<Shell>& a, const std::vector<Shell
       const double r2 = dx * dx + dy * dy + dz * dz;
       // mu = ab/(a+b) grows with either exponent, so the most diffuse pair decides whether any primitive pair
       // survives the primitive screening; skipping here is exact.
-      if (ia.min_exp * ib.min_exp / (ia.min_exp + ib.min_exp) * r2 > kScreenExponent) continue;
+      // (mu_min = 1 / (1/a_min + 1/b_min), so mu_min r2 > k  <=>  r2 > k (1/a_min + 1/b_min))
+      if (r2 > kScreenExponent * (ia.inv_min_exp + ib.inv_min_exp)) continue;
       shell_pair(sa, ia, sb, ib, B, r2, deriv, out.data.data() + pos);
       out.blocks.push_back({static_cast<int>(ka), static_cast<int>(kb), ia.offset, ib.offset, ia.size, ib.size, pos});
       pos += static_cast<std::size_t>(nq) * ia.size * ib.size;

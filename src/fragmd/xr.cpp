@@ -19,6 +19,8 @@
 #include <cmath>
 #include <numbers>
 #include <string>
+#include <type_traits>
+#include <vector>
 
 #include <Eigen/Dense>
 
@@ -281,49 +283,98 @@ void compute_pair(const Fragment& a, const Fragment& b, const Eigen::Vector3d& s
   d.e_cp = ecp;
 }
 
+using RowMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
 // Per-thread scratch reused from pair to pair (the driver calls xr_pair / xr_pair_gradient from several threads).
 struct XrWork {
   detail::PairIntegrals ints;
-  Eigen::MatrixXd XS, XT;             // S_ao Cb^T, T_ao Cb^T (n_ao_a x n_lmo_b)
-  Eigen::MatrixXd GCb, HCb, CCb;      // dE/dS Cb, dE/dT Cb, dEcp/dS Cb (n_lmo_a x n_ao_b)
-  std::array<Eigen::MatrixXd, 3> Y;   // dS_ao/dA_x Cb^T (only for the LMO overlap derivatives)
-  Eigen::MatrixXd dCa;
+  // X[q] = Q_q Cb^T (n_ao_a x n_lmo_b) for the AO quantities Q_0 = S, Q_1 = T and, for the gradient,
+  // Q_2..4 = dS/dA_xyz, Q_5..7 = dT/dA_xyz: the ket side of every LMO-basis quantity (Ca X[q]).
+  std::array<RowMatrix, 8> X;
+  RowMatrix CaG, CaH, CaC;  // Ca^T (dE/dS), Ca^T (dE/dT), Ca^T (dEcp/dS)   (n_ao_a x n_lmo_b)
+  RowMatrix D;  // one LMO-overlap derivative's ket side (n_ao_a x n_lmo_b)
+  std::vector<double> acc;
 };
 XrWork& work() {
   thread_local XrWork w;
   return w;
 }
 
-// LMO overlap and kinetic integrals S = Ca S_ao Cb^T, T likewise, from the shell-pair blocks in w.ints; keeps
-// w.XS = S_ao Cb^T and w.XT = T_ao Cb^T.
-void lmo_integrals(const Fragment& a, const Fragment& b, XrWork& w, PairData& d) {
-  const int nlb = static_cast<int>(b.wavefunction.rows());
-  const int n_ao_a = w.ints.n_ao_a;
-  w.XS.setZero(n_ao_a, nlb);
-  w.XT.setZero(n_ao_a, nlb);
-  const double* Cb = b.wavefunction.data();  // Cb(j, nu) at nu * nlb + j
-  double accS[64], accT[64];
-  for (const detail::ShellPairBlock& blk : w.ints.blocks) {
-    const double* bS = w.ints.quantity(blk, 0);
-    const double* bT = w.ints.quantity(blk, 1);
+// X[q](off_a + fa, :) += sum_fb Q_q(fa, fb) Cb(:, off_b + fb) for one block; NLB = n_lmo(b) when known at compile
+// time (0: runtime nlb).
+template <int NQ, int NLB>
+void contract_block(const detail::PairIntegrals& ints, const detail::ShellPairBlock& blk, const double* Cb, int nlbrt,
+                    std::array<RowMatrix, 8>& X, double* acc_heap) {
+  const int nn = blk.na * blk.nb;
+  const double* Q = ints.quantity(blk, 0);
+  if constexpr (NLB > 0) {
+    using Vec = Eigen::Matrix<double, NLB, 1>;
     for (int fa = 0; fa < blk.na; ++fa) {
-      for (int j = 0; j < nlb; ++j) accS[j] = accT[j] = 0.0;
+      Vec acc[NQ];
+      for (int q = 0; q < NQ; ++q) acc[q].setZero();
       for (int fb = 0; fb < blk.nb; ++fb) {
-        const double s = bS[fa * blk.nb + fb], t = bT[fa * blk.nb + fb];
+        const Vec c = Eigen::Map<const Vec>(Cb + static_cast<std::ptrdiff_t>(blk.off_b + fb) * NLB);
+        const int e = fa * blk.nb + fb;
+#pragma GCC unroll 8
+        for (int q = 0; q < NQ; ++q) acc[q] += Q[q * nn + e] * c;
+      }
+      for (int q = 0; q < NQ; ++q)
+        Eigen::Map<Vec>(X[q].data() + static_cast<std::ptrdiff_t>(blk.off_a + fa) * NLB) += acc[q];
+    }
+  } else {
+    const int nlb = nlbrt;
+    double* acc = acc_heap;
+    for (int fa = 0; fa < blk.na; ++fa) {
+      for (int j = 0; j < NQ * nlb; ++j) acc[j] = 0.0;
+      for (int fb = 0; fb < blk.nb; ++fb) {
         const double* c = Cb + static_cast<std::ptrdiff_t>(blk.off_b + fb) * nlb;
-        for (int j = 0; j < nlb; ++j) {
-          accS[j] += s * c[j];
-          accT[j] += t * c[j];
+        const int e = fa * blk.nb + fb;
+        for (int q = 0; q < NQ; ++q) {
+          const double v = Q[q * nn + e];
+          for (int j = 0; j < nlb; ++j) acc[q * nlb + j] += v * c[j];
         }
       }
-      for (int j = 0; j < nlb; ++j) {
-        w.XS(blk.off_a + fa, j) += accS[j];
-        w.XT(blk.off_a + fa, j) += accT[j];
+      for (int q = 0; q < NQ; ++q) {
+        double* xq = X[q].data() + static_cast<std::ptrdiff_t>(blk.off_a + fa) * nlb;
+        for (int j = 0; j < nlb; ++j) xq[j] += acc[q * nlb + j];
       }
     }
   }
-  d.S.noalias() = a.wavefunction.lazyProduct(w.XS);
-  d.T.noalias() = a.wavefunction.lazyProduct(w.XT);
+}
+
+template <int NQ>
+void contract_blocks(const detail::PairIntegrals& ints, const double* Cb, int nlb, std::array<RowMatrix, 8>& X,
+                     double* acc) {
+  auto run = [&](auto nlbc) {
+    for (const detail::ShellPairBlock& blk : ints.blocks)
+      contract_block<NQ, decltype(nlbc)::value>(ints, blk, Cb, nlb, X, acc);
+  };
+  switch (nlb) {
+    case 1: run(std::integral_constant<int, 1>{}); break;
+    case 2: run(std::integral_constant<int, 2>{}); break;
+    case 3: run(std::integral_constant<int, 3>{}); break;
+    case 4: run(std::integral_constant<int, 4>{}); break;
+    case 5: run(std::integral_constant<int, 5>{}); break;
+    case 6: run(std::integral_constant<int, 6>{}); break;
+    case 7: run(std::integral_constant<int, 7>{}); break;
+    case 8: run(std::integral_constant<int, 8>{}); break;
+    default: run(std::integral_constant<int, 0>{}); break;
+  }
+}
+
+// Contract every shell-pair block of w.ints with Cb on the ket side (w.X), then S = Ca X[0], T = Ca X[1].
+void lmo_integrals(const Fragment& a, const Fragment& b, XrWork& w, PairData& d) {
+  const int nlb = static_cast<int>(b.wavefunction.rows());
+  const int n_ao_a = w.ints.n_ao_a;
+  const int nq = w.ints.deriv ? 8 : 2;
+  for (int q = 0; q < nq; ++q) w.X[q].setZero(n_ao_a, nlb);
+  w.acc.resize(8 * static_cast<std::size_t>(nlb));
+  if (w.ints.deriv)
+    contract_blocks<8>(w.ints, b.wavefunction.data(), nlb, w.X, w.acc.data());
+  else
+    contract_blocks<2>(w.ints, b.wavefunction.data(), nlb, w.X, w.acc.data());
+  d.S.noalias() = a.wavefunction.lazyProduct(w.X[0]);
+  d.T.noalias() = a.wavefunction.lazyProduct(w.X[1]);
 }
 
 // d(c / |p - q|)/dp
@@ -352,8 +403,10 @@ Eigen::MatrixXd wavefunction_rotation_derivative(const Fragment& f, int axis) {
 XrPair xr_pair(const Fragment& a, const Fragment& b, const Eigen::Vector3d& shift_b) {
   check_fragment(a, "a");
   check_fragment(b, "b");
+  XrWork& w = work();
   PairData d;
-  detail::overlap_kinetic(a.basis, b.basis, shift_b, d.S_ao, d.T_ao);
+  detail::overlap_kinetic_blocks(a.basis, b.basis, shift_b, false, w.ints);
+  lmo_integrals(a, b, w, d);
   compute_pair(a, b, shift_b, d);
   XrPair out;
   out.exchange_repulsion = d.e_xr;
@@ -363,11 +416,17 @@ XrPair xr_pair(const Fragment& a, const Fragment& b, const Eigen::Vector3d& shif
 }
 
 XrPairGradient xr_pair_gradient(const Fragment& a, const Fragment& b, const Eigen::Vector3d& shift_b) {
+  return xr_pair_gradient(a, b, shift_b, true);
+}
+
+XrPairGradient xr_pair_gradient(const Fragment& a, const Fragment& b, const Eigen::Vector3d& shift_b,
+                                bool overlap_derivatives) {
   check_fragment(a, "a");
   check_fragment(b, "b");
+  XrWork& work_ = work();
   PairData d;
-  std::array<Eigen::MatrixXd, 3> dS_ao, dT_ao;
-  detail::overlap_kinetic_with_bra_deriv(a.basis, b.basis, shift_b, d.S_ao, d.T_ao, dS_ao, dT_ao);
+  detail::overlap_kinetic_blocks(a.basis, b.basis, shift_b, true, work_.ints);
+  lmo_integrals(a, b, work_, d);
   compute_pair(a, b, shift_b, d);
   const Eigen::Index na = d.S.rows(), nb = d.S.cols();
   const Eigen::Vector3d com_a = a.com, com_b = b.com + shift_b;
@@ -384,7 +443,10 @@ XrPairGradient xr_pair_gradient(const Fragment& a, const Fragment& b, const Eige
     for (const auto& n : d.nuc_a) w(j) -= n.q / (d.ct_b[j] - n.r).norm();
     for (Eigen::Index k = 0; k < na; ++k) w(j) += 2.0 / d.R(k, j);
   }
-  Eigen::MatrixXd G = 2.0 * (-2.0 * (Fa * d.S) - 2.0 * (d.S * Fb) + 2.0 * d.T);
+  Eigen::MatrixXd G(na, nb);
+  G.noalias() = -4.0 * Fa.lazyProduct(d.S);
+  G.noalias() -= 4.0 * d.S.lazyProduct(Fb);
+  G += 4.0 * d.T;
   Eigen::MatrixXd Gcp(na, nb);
   for (Eigen::Index i = 0; i < na; ++i)
     for (Eigen::Index j = 0; j < nb; ++j) {
@@ -416,41 +478,168 @@ XrPairGradient xr_pair_gradient(const Fragment& a, const Fragment& b, const Eige
     gr += (d.nuc_a[I].r - com_a).cross(gI);
   }
 
-  // LMO overlap / kinetic derivatives for A's six coordinates.
+  // Integral part. The energy depends on A's shell centres through S = Ca S_ao Cb^T and T; for a displacement of
+  // A's shell centre along x, dE = sum_ij G_ij (Ca dS_x Cb^T)_ij + H_ij (Ca dT_x Cb^T)_ij
+  //                              = sum_mu [(Ca^T G)(mu, :) . X_dSx(mu, :) + (Ca^T H)(mu, :) . X_dTx(mu, :)].
+  // Summed over a shell's functions this is a force f_sh on the shell centre: translation sum f_sh, torque
+  // sum (r_sh - com_a) x f_sh.
   const Eigen::MatrixXd& Ca = a.wavefunction;
-  const Eigen::MatrixXd Cb = b.wavefunction.transpose();
-  // per-AO-row displacement of A's shell centres under rotation about com_a
-  const int n_ao_a = static_cast<int>(Ca.cols());
-  std::vector<Eigen::Vector3d> centre(n_ao_a);
+  XrWork& ws = work_;
+  ws.CaG.resize(Ca.cols(), nb);
+  ws.CaH.resize(Ca.cols(), nb);
+  ws.CaC.resize(Ca.cols(), nb);
+  for (Eigen::Index mu = 0; mu < Ca.cols(); ++mu)
+    for (Eigen::Index j = 0; j < nb; ++j) {
+      double g = 0.0, h = 0.0, c = 0.0;
+      for (Eigen::Index i = 0; i < na; ++i) {
+        const double cim = Ca(i, mu);
+        g += cim * G(i, j);
+        h += cim * H(i, j);
+        c += cim * Gcp(i, j);
+      }
+      ws.CaG(mu, j) = g;
+      ws.CaH(mu, j) = h;
+      ws.CaC(mu, j) = c;
+    }
+  const int nlb = static_cast<int>(nb), n_ao_a = ws.ints.n_ao_a;
+  Eigen::Vector3d fx_int = Eigen::Vector3d::Zero(), fr_int = Eigen::Vector3d::Zero();
+  Eigen::Vector3d cx_int = Eigen::Vector3d::Zero(), cr_int = Eigen::Vector3d::Zero();
   {
-    int f = 0;
-    for (const Shell& sh : a.basis)
-      for (int k = 0; k < detail::shell_size(sh.type); ++k) centre[f++] = sh.r - com_a;
+    int mu = 0;
+    for (const Shell& sh : a.basis) {
+      const int n = detail::shell_size(sh.type);
+      double F[3] = {0, 0, 0}, Fc[3] = {0, 0, 0};
+      for (int m = mu; m < mu + n; ++m) {
+        const double* g = ws.CaG.data() + static_cast<std::ptrdiff_t>(m) * nlb;
+        const double* h = ws.CaH.data() + static_cast<std::ptrdiff_t>(m) * nlb;
+        const double* c = ws.CaC.data() + static_cast<std::ptrdiff_t>(m) * nlb;
+        for (int x = 0; x < 3; ++x) {
+          const double* ds = ws.X[2 + x].data() + static_cast<std::ptrdiff_t>(m) * nlb;
+          const double* dt = ws.X[5 + x].data() + static_cast<std::ptrdiff_t>(m) * nlb;
+          double f = 0.0, fc = 0.0;
+          for (int j = 0; j < nlb; ++j) {
+            f += g[j] * ds[j] + h[j] * dt[j];
+            fc += c[j] * ds[j];
+          }
+          F[x] += f;
+          Fc[x] += fc;
+        }
+      }
+      const Eigen::Vector3d Fv(F[0], F[1], F[2]), Fcv(Fc[0], Fc[1], Fc[2]);
+      const Eigen::Vector3d arm = sh.r - com_a;
+      fx_int += Fv;
+      fr_int += arm.cross(Fv);
+      cx_int += Fcv;
+      cr_int += arm.cross(Fcv);
+      mu += n;
+    }
   }
+  // rotation of A's coefficients: dS = dCa S_ao Cb^T = dCa X[0], dT = dCa X[1], so the energy changes by
+  // sum_{i mu} dCa(i, mu) Z(i, mu) with Z(i, mu) = sum_j G(i, j) X[0](mu, j) + H(i, j) X[1](mu, j). dCa acts shell by
+  // shell, dCa(:, r) = sum_c C(:, c) Wk(r, c) within a shell (generator blocks Wk), so the change is
+  // sum_shells sum_{r c} Wk(r, c) M(c, r) with M(c, r) = sum_i C(i, c) Z(i, r) = (C^T G X[0]^T + C^T H X[1]^T)(c, r)
+  //   = sum_j CaG(c, j) X[0](r, j) + CaH(c, j) X[1](r, j).
+  double rot[3] = {0, 0, 0}, rot_cp[3] = {0, 0, 0};
+  {
+    int col = 0;
+    for (const Shell& sh : a.basis) {
+      int l = 0, s0 = 0;
+      switch (sh.type) {
+        case 'S': l = 0; break;
+        case 'L': l = 1; s0 = 1; break;
+        case 'P': l = 1; break;
+        case 'D': l = 2; break;
+        case 'F': l = 3; break;
+        default: break;
+      }
+      const int n = (l + 1) * (l + 2) / 2;
+      const int c0 = col + s0;  // first function of the rotating block
+      if (l > 0) {
+        double M[10][10], Mc[10][10];
+        for (int c = 0; c < n; ++c)
+          for (int r = 0; r < n; ++r) {
+            const double* g = ws.CaG.data() + static_cast<std::ptrdiff_t>(c0 + c) * nlb;
+            const double* h = ws.CaH.data() + static_cast<std::ptrdiff_t>(c0 + c) * nlb;
+            const double* gc = ws.CaC.data() + static_cast<std::ptrdiff_t>(c0 + c) * nlb;
+            const double* x0 = ws.X[0].data() + static_cast<std::ptrdiff_t>(c0 + r) * nlb;
+            const double* x1 = ws.X[1].data() + static_cast<std::ptrdiff_t>(c0 + r) * nlb;
+            double m = 0.0, mc = 0.0;
+            for (int j = 0; j < nlb; ++j) {
+              m += g[j] * x0[j] + h[j] * x1[j];
+              mc += gc[j] * x0[j];
+            }
+            M[c][r] = m;
+            Mc[c][r] = mc;
+          }
+        for (int k = 0; k < 3; ++k) {
+          const Eigen::MatrixXd& Wk = generator_blocks(k)[l];
+          for (int r = 0; r < n; ++r)
+            for (int c = 0; c < n; ++c) {
+              const double wv = Wk(r, c);
+              rot[k] += wv * M[c][r];
+              rot_cp[k] += wv * Mc[c][r];
+            }
+        }
+      }
+      col += s0 + n;
+    }
+  }
+
   XrPairGradient out;
   for (int k = 0; k < 3; ++k) {
-    const Eigen::MatrixXd dS_t = Ca * dS_ao[k] * Cb;
-    const Eigen::MatrixXd dT_t = Ca * dT_ao[k] * Cb;
-    out.lmo_overlap_deriv_a[k] = dS_t;
-    out.xr_a[k] = G.cwiseProduct(dS_t).sum() + H.cwiseProduct(dT_t).sum() + gx[k];
-    out.cp_a[k] = Gcp.cwiseProduct(dS_t).sum() + cx[k];
-
-    // rotation about axis k: shell centre velocity e_k x (r - com_a), plus rotation of the coefficients
-    Eigen::MatrixXd dS_rot_ao = Eigen::MatrixXd::Zero(n_ao_a, dS_ao[0].cols());
-    Eigen::MatrixXd dT_rot_ao = Eigen::MatrixXd::Zero(n_ao_a, dS_ao[0].cols());
-    for (int mu = 0; mu < n_ao_a; ++mu) {
-      const Eigen::Vector3d v = Eigen::Vector3d::Unit(k).cross(centre[mu]);
-      for (int x = 0; x < 3; ++x) {
-        dS_rot_ao.row(mu) += v[x] * dS_ao[x].row(mu);
-        dT_rot_ao.row(mu) += v[x] * dT_ao[x].row(mu);
+    out.xr_a[k] = fx_int[k] + gx[k];
+    out.cp_a[k] = cx_int[k] + cx[k];
+    out.xr_a[3 + k] = fr_int[k] + rot[k] + gr[k];
+    out.cp_a[3 + k] = cr_int[k] + rot_cp[k] + cr[k];
+  }
+  if (overlap_derivatives) {
+    // d(Ca S_ao Cb^T)/dq = Ca D_q with D_q (n_ao_a x n_lmo_b):
+    //   translation x:  D = X[2 + x] (= dS_ao/dA_x Cb^T);
+    //   rotation k:     D(mu, :) = sum_x v_x(mu) X[2 + x](mu, :) with v = e_k x (r_sh(mu) - com_a) (shell centre
+    //                   motion), plus, for the coefficient rotation dCa = Ca-blocks times generator blocks Wk,
+    //                   D(c, :) += sum_r Wk(r, c) X[0](r, :) within each rotating shell block.
+    RowMatrix& D = ws.D;
+    D.resize(n_ao_a, nlb);
+    auto apply_ca = [&](const RowMatrix& Dm, Eigen::MatrixXd& o) {
+      o.setZero(na, nb);
+      for (int mu = 0; mu < n_ao_a; ++mu) {
+        const double* drow = Dm.data() + static_cast<std::ptrdiff_t>(mu) * nlb;
+        for (Eigen::Index i = 0; i < na; ++i) {
+          const double c = Ca(i, mu);
+          for (int j = 0; j < nlb; ++j) o(i, j) += c * drow[j];
+        }
       }
+    };
+    for (int k = 0; k < 3; ++k) apply_ca(ws.X[2 + k], out.lmo_overlap_deriv_a[k]);
+    for (int k = 0; k < 3; ++k) {
+      const int y = (k + 1) % 3, z = (k + 2) % 3;  // v_y = -c_z, v_z = c_y
+      int col = 0;
+      for (const Shell& sh : a.basis) {
+        const Eigen::Vector3d arm = sh.r - com_a;
+        int l = 0, s0 = 0;
+        switch (sh.type) {
+          case 'L': l = 1; s0 = 1; break;
+          case 'P': l = 1; break;
+          case 'D': l = 2; break;
+          case 'F': l = 3; break;
+          default: break;
+        }
+        const int n = s0 + (l + 1) * (l + 2) / 2;
+        for (int m = col; m < col + n; ++m)
+          D.row(m) = arm[y] * ws.X[2 + z].row(m) - arm[z] * ws.X[2 + y].row(m);
+        if (l > 0) {
+          const Eigen::MatrixXd& Wk = generator_blocks(k)[l];
+          const int c0 = col + s0, nl = n - s0;
+          for (int c = 0; c < nl; ++c)
+            for (int r = 0; r < nl; ++r) {
+              const double wv = Wk(r, c);
+              if (wv != 0.0) D.row(c0 + c) += wv * ws.X[0].row(c0 + r);
+            }
+        }
+        col += n;
+      }
+      apply_ca(D, out.lmo_overlap_deriv_a[3 + k]);
     }
-    const Eigen::MatrixXd dCa = wavefunction_rotation_derivative(a, k);
-    const Eigen::MatrixXd dS_r = Ca * dS_rot_ao * Cb + dCa * d.S_ao * Cb;
-    const Eigen::MatrixXd dT_r = Ca * dT_rot_ao * Cb + dCa * d.T_ao * Cb;
-    out.lmo_overlap_deriv_a[3 + k] = dS_r;
-    out.xr_a[3 + k] = G.cwiseProduct(dS_r).sum() + H.cwiseProduct(dT_r).sum() + gr[k];
-    out.cp_a[3 + k] = Gcp.cwiseProduct(dS_r).sum() + cr[k];
   }
 
   // Fragment B from translational and rotational invariance of the pair:
@@ -465,7 +654,7 @@ XrPairGradient xr_pair_gradient(const Fragment& a, const Fragment& b, const Eige
   };
   out.xr_b = mirror(out.xr_a);
   out.cp_b = mirror(out.cp_a);
-  for (int k = 0; k < 3; ++k) {
+  for (int k = 0; overlap_derivatives && k < 3; ++k) {
     out.lmo_overlap_deriv_b[k] = -out.lmo_overlap_deriv_a[k];
     out.lmo_overlap_deriv_b[3 + k] = -out.lmo_overlap_deriv_a[3 + k];
     // - (dAB x dS/dx_A)_k

@@ -25,6 +25,10 @@ struct XrPairGradient {
 
 /// Energy and gradient of one pair; fragment b displaced by shift_b (bohr), as xr_pair().
 XrPairGradient xr_pair_gradient(const Fragment& a, const Fragment& b, const Eigen::Vector3d& shift_b);
+/// The same; with overlap_derivatives == false the lmo_overlap_deriv_a / _b matrices are left empty (only the
+/// overlap-damped dispersion gradient needs them, and they are a sizeable part of the cost).
+XrPairGradient xr_pair_gradient(const Fragment& a, const Fragment& b, const Eigen::Vector3d& shift_b,
+                                bool overlap_derivatives);
 
 /// Derivative of a placed fragment's LMO coefficients (Fragment::wavefunction) with respect to an infinitesimal
 /// lab-frame rotation about `axis` (0, 1, 2 = x, y, z).

@@ -4,9 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cmath>
 #include <functional>
 #include <numbers>
+#include <vector>
 
 #include "tsunagu/core/error.hpp"
 
@@ -184,6 +186,107 @@ TEST(FragmdIntegrals, BraDerivativeMatchesFiniteDifference) {
   for (int k = 0; k < 3; ++k) {
     EXPECT_LT((dS[k] - dS1[k]).cwiseAbs().maxCoeff(), 1e-15);
     EXPECT_LT((dT[k] - dT1[k]).cwiseAbs().maxCoeff(), 1e-14);
+  }
+}
+
+TEST(FragmdIntegrals, ContractedBlocksMatchSumOverPrimitivesAndReuseWorkspace) {
+  // Contracted shells (the first primitive pair of a block assigns, the others accumulate) against the sum of the
+  // single-primitive integrals, with an L shell, with screened-out shell pairs, and with one PairIntegrals reused
+  // for bases of different sizes.
+  auto shell = [](char type, std::vector<double> exps, std::vector<double> coef, const Eigen::Vector3d& r) {
+    tf::Shell s;
+    s.type = type;
+    s.r = r;
+    s.exponents = std::move(exps);
+    s.coef = coef;
+    if (type == 'L')
+      for (double c : coef) s.coef_p.push_back(0.7 * c + 0.1);
+    return s;
+  };
+  const std::vector<tf::Shell> a = {shell('S', {30.0, 5.0, 1.1}, {0.3, 0.5, 0.6}, Eigen::Vector3d(0.1, 0.2, 0.3)),
+                                    shell('L', {4.0, 0.9}, {0.4, 0.8}, Eigen::Vector3d(-0.4, 0.0, 0.6)),
+                                    shell('D', {2.0, 0.4}, {1.3, 0.5}, Eigen::Vector3d(0.2, -0.3, 0.1)),
+                                    shell('S', {900.0}, {1.0}, Eigen::Vector3d(-9.0, 0.0, 0.0))};
+  const std::vector<tf::Shell> b = {shell('F', {1.2, 0.3}, {2.0, 0.7}, Eigen::Vector3d(1.0, -0.5, 0.2)),
+                                    shell('L', {3.0, 0.5, 0.2}, {0.2, 0.5, 0.4}, Eigen::Vector3d(0.3, 0.9, -0.7)),
+                                    shell('P', {800.0}, {1.0}, Eigen::Vector3d(9.0, 0.0, 0.0))};
+  // split into single-primitive shells, keeping the L pairing
+  auto split = [](const std::vector<tf::Shell>& basis, std::vector<std::vector<tf::Shell>>& out) {
+    for (const auto& sh : basis) {
+      std::vector<tf::Shell> prims;
+      for (std::size_t p = 0; p < sh.exponents.size(); ++p) {
+        tf::Shell q = sh;
+        q.exponents = {sh.exponents[p]};
+        q.coef = {sh.coef[p]};
+        if (sh.type == 'L') q.coef_p = {sh.coef_p[p]};
+        prims.push_back(q);
+      }
+      out.push_back(prims);
+    }
+  };
+  std::vector<std::vector<tf::Shell>> pa, pb;
+  split(a, pa);
+  split(b, pb);
+  const Eigen::Vector3d shift(0.2, 0.1, -0.3);
+  const int na = td::basis_size(a), nb = td::basis_size(b);
+  Eigen::MatrixXd Sref = Eigen::MatrixXd::Zero(na, nb), Tref = Sref;
+  std::array<Eigen::MatrixXd, 3> dSref, dTref;
+  for (int k = 0; k < 3; ++k) dSref[k] = dTref[k] = Sref;
+  int off_a = 0;
+  for (const auto& sa : pa) {
+    int off_b = 0;
+    const int size_a = td::shell_size(sa[0].type);
+    for (const auto& sb : pb) {
+      const int size_b = td::shell_size(sb[0].type);
+      for (const auto& p : sa)
+        for (const auto& q : sb) {
+          Eigen::MatrixXd S, T;
+          std::array<Eigen::MatrixXd, 3> dS, dT;
+          td::overlap_kinetic_with_bra_deriv({p}, {q}, shift, S, T, dS, dT);
+          Sref.block(off_a, off_b, size_a, size_b) += S;
+          Tref.block(off_a, off_b, size_a, size_b) += T;
+          for (int k = 0; k < 3; ++k) {
+            dSref[k].block(off_a, off_b, size_a, size_b) += dS[k];
+            dTref[k].block(off_a, off_b, size_a, size_b) += dT[k];
+          }
+        }
+      off_b += size_b;
+    }
+    off_a += size_a;
+  }
+  td::PairIntegrals ints;
+  // fill the workspace with a larger problem first so that stale data would show
+  td::overlap_kinetic_blocks(b, b, Eigen::Vector3d::Zero(), true, ints);
+  td::overlap_kinetic_blocks(a, a, Eigen::Vector3d::Zero(), true, ints);
+  for (bool deriv : {true, false}) {
+    td::overlap_kinetic_blocks(a, b, shift, deriv, ints);
+    ASSERT_EQ(ints.n_ao_a, na);
+    ASSERT_EQ(ints.n_ao_b, nb);
+    Eigen::MatrixXd S = Eigen::MatrixXd::Zero(na, nb), T = S;
+    std::array<Eigen::MatrixXd, 3> dS, dT;
+    for (int k = 0; k < 3; ++k) dS[k] = dT[k] = S;
+    bool far_pair_present = false;
+    for (const auto& blk : ints.blocks) {
+      if (blk.shell_a == 3 && blk.shell_b == 2) far_pair_present = true;
+      for (int i = 0; i < blk.na; ++i)
+        for (int j = 0; j < blk.nb; ++j) {
+          const int e = i * blk.nb + j;
+          S(blk.off_a + i, blk.off_b + j) = ints.quantity(blk, 0)[e];
+          T(blk.off_a + i, blk.off_b + j) = ints.quantity(blk, 1)[e];
+          for (int k = 0; deriv && k < 3; ++k) {
+            dS[k](blk.off_a + i, blk.off_b + j) = ints.quantity(blk, 2 + k)[e];
+            dT[k](blk.off_a + i, blk.off_b + j) = ints.quantity(blk, 5 + k)[e];
+          }
+        }
+    }
+    EXPECT_FALSE(far_pair_present);  // exp(-mu R^2) ~ exp(-170000): screened out
+    EXPECT_LT((S - Sref).cwiseAbs().maxCoeff(), 1e-14) << deriv;
+    EXPECT_LT((T - Tref).cwiseAbs().maxCoeff(), 1e-13) << deriv;
+    EXPECT_GT(Sref.cwiseAbs().maxCoeff(), 1e-2);
+    for (int k = 0; deriv && k < 3; ++k) {
+      EXPECT_LT((dS[k] - dSref[k]).cwiseAbs().maxCoeff(), 1e-13) << k;
+      EXPECT_LT((dT[k] - dTref[k]).cwiseAbs().maxCoeff(), 1e-12) << k;
+    }
   }
 }
 
