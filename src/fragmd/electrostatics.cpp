@@ -97,8 +97,9 @@ T screen_pair(const T& r, double a, double b) {
 /// Energy of a point charge q at the origin of dr with a multipole point at +dr (charge part optionally damped).
 template <typename TP, typename T>
 [[gnu::flatten]] T charge_point(double q, const Point<TP>& p, const V3<T>& dr, const T& r, const T& qq_damp) {
-  const T r2 = r * r, r3 = r2 * r, r5 = r3 * r2, r7 = r5 * r2;
-  return qq_damp * q * p.q / r - q * dot(p.d, dr) / r3 + q * quad_sum(p.Q, dr) / r5 - q * oct_sum(p.O, dr) / r7;
+  // Reciprocal powers once: one division instead of four (they dominate with dual numbers).
+  const T ir = 1.0 / r, ir2 = ir * ir, ir3 = ir2 * ir, ir5 = ir3 * ir2, ir7 = ir5 * ir2;
+  return q * (qq_damp * p.q * ir - dot(p.d, dr) * ir3 + quad_sum(p.Q, dr) * ir5 - oct_sum(p.O, dr) * ir7);
 }
 
 /// Multipole point i with multipole point j, dr = r_j − r_i. Point i may be plain double while j carries the
@@ -108,22 +109,21 @@ template <typename TI, typename T>
   using std::sqrt;
   const V3<T> dr = j.r - i.r;
   const T r = sqrt(dot(dr, dr));
-  const T r2 = r * r, r3 = r2 * r, r5 = r3 * r2, r7 = r5 * r2, r9 = r7 * r2;
-  T cc = i.q * j.q / r;
+  const T ir = 1.0 / r, ir2 = ir * ir, ir3 = ir2 * ir, ir5 = ir3 * ir2, ir7 = ir5 * ir2, ir9 = ir7 * ir2;
+  T cc = i.q * j.q * ir;
   if (damp == ElecDamp::Screen) cc = cc * screen_pair(r, i.screen, j.screen);
   const T di_r = dot(i.d, dr), dj_r = dot(j.d, dr);
   const T qsi = quad_sum(i.Q, dr), qsj = quad_sum(j.Q, dr);
   const V3<T> Qi_r = quad_vec(i.Q, dr), Qj_r = quad_vec(j.Q, dr);
   T e = cc;
-  e += -i.q * dj_r / r3 + j.q * di_r / r3;                        // charge–dipole, dipole–charge
-  e += i.q * qsj / r5 + j.q * qsi / r5;                           // charge–quadrupole both ways
-  e += -i.q * oct_sum(j.O, dr) / r7 + j.q * oct_sum(i.O, dr) / r7;  // charge–octupole both ways
-  e += dot(i.d, j.d) / r3 - 3.0 * di_r * dj_r / r5;                // dipole–dipole
-  e += 5.0 * qsj * di_r / r7 - 2.0 * dot(i.d, Qj_r) / r5;          // dipole–quadrupole
-  e -= 5.0 * qsi * dj_r / r7 - 2.0 * dot(j.d, Qi_r) / r5;          // quadrupole–dipole
+  e += (j.q * di_r - i.q * dj_r) * ir3;                                 // charge–dipole, dipole–charge
+  e += (i.q * qsj + j.q * qsi) * ir5;                                   // charge–quadrupole both ways
+  e += (j.q * oct_sum(i.O, dr) - i.q * oct_sum(j.O, dr)) * ir7;         // charge–octupole both ways
+  e += dot(i.d, j.d) * ir3 - 3.0 * di_r * dj_r * ir5;                  // dipole–dipole
+  e += 5.0 * (qsj * di_r - qsi * dj_r) * ir7 - 2.0 * (dot(i.d, Qj_r) - dot(j.d, Qi_r)) * ir5;  // dipole–quadrupole
   T qq = i.Q[0] * j.Q[0] + i.Q[1] * j.Q[1] + i.Q[2] * j.Q[2] +
          2.0 * (i.Q[3] * j.Q[3] + i.Q[4] * j.Q[4] + i.Q[5] * j.Q[5]);
-  e += (2.0 * qq / r5 - 20.0 * dot(Qi_r, Qj_r) / r7 + 35.0 * qsi * qsj / r9) / 3.0;  // quadrupole–quadrupole
+  e += (2.0 * qq * ir5 - 20.0 * dot(Qi_r, Qj_r) * ir7 + 35.0 * qsi * qsj * ir9) * (1.0 / 3.0);  // quadrupole–quadrupole
   return e;
 }
 
