@@ -481,8 +481,8 @@ AnalysisReport analyze(const Trajectory& t, const AnalyzeOptions& a) {
       std::size_t peak = 0;
       for (std::size_t k = 0; k < g.g.size(); ++k)
         if (g.g[k] > g.g[peak]) peak = k;
-      j["rdf"][g.label] = {{"r_A", g.r}, {"g", g.g}, {"first_peak_r_A", g.r.empty() ? 0.0 : g.r[peak]},
-                           {"first_peak_g", g.g.empty() ? 0.0 : g.g[peak]}};
+      j["rdf"][g.label] = {{"r_A", g.r}, {"g", g.g}, {"max_r_A", g.r.empty() ? 0.0 : g.r[peak]},
+                           {"max_g", g.g.empty() ? 0.0 : g.g[peak]}};  // the highest peak (for O–H in water the second shell)
     }
     rep.plots.emplace_back("rdf.svg", plot_rdf(rdfs));
   }
