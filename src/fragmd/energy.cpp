@@ -150,6 +150,7 @@ ComputeResult compute(const System& sys, const ComputeOptions& opt) {
     po.box = sys.box;
     po.cutoff = sys.cutoff_enabled ? sys.cutoff : 0.0;
     po.tolerance = opt.pol_tolerance;
+    po.threads = threads;
     if (opt.gradient) {
       std::vector<FragmentGradient> pg(n, FragmentGradient::Zero());
       res.energy.polarization = detail::polarization_gradient(sys.fragments, sys.charges, po, pg, &res.virial);

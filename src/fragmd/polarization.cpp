@@ -129,7 +129,7 @@ static void induced_fields(const std::vector<Fragment>& fragments, const std::ve
                            std::vector<Eigen::Vector3d>& out_conj) {
   const std::size_t nf = fragments.size(), n = mu.size();
   const bool damped = o.damp == PolDamp::TangToennies;
-  const unsigned threads = std::max(1u, core::default_threads());
+  const unsigned threads = std::max(1u, o.threads ? o.threads : core::default_threads());
   std::vector<std::vector<Eigen::Vector3d>> acc(threads), acc_conj(threads);
   core::parallel_for(threads, threads, [&](std::size_t begin, std::size_t end, unsigned) {
     for (std::size_t t = begin; t < end; ++t) {
@@ -194,7 +194,7 @@ PolState solve_polarization(const std::vector<Fragment>& fragments, const std::v
   for (std::size_t g = 0; g < nf; ++g) sources[g] = compact_sources(fragments[g]);
 
   // Static field, parallel over target fragments (each chunk writes only its own points).
-  core::parallel_for(nf, 0, [&](std::size_t begin, std::size_t end, unsigned) {
+  core::parallel_for(nf, o.threads, [&](std::size_t begin, std::size_t end, unsigned) {
     for (std::size_t f = begin; f < end; ++f) {
       const Fragment& ff = fragments[f];
       for (std::size_t g = 0; g < nf; ++g) {
@@ -279,7 +279,7 @@ double polarization_gradient(const std::vector<Fragment>& fragments, const std::
 
   // Each target fragment f accumulates its own terms and those of its sources g in a private array (per chunk),
   // merged in chunk order afterwards.
-  const unsigned threads = std::max(1u, core::default_threads());
+  const unsigned threads = std::max(1u, o.threads ? o.threads : core::default_threads());
   std::vector<std::vector<FragmentGradient>> part(threads);
   std::vector<Eigen::Matrix3d> vpart(threads, Eigen::Matrix3d::Zero());
   core::parallel_for(nf, threads, [&](std::size_t begin, std::size_t end, unsigned chunk) {

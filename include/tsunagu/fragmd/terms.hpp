@@ -60,6 +60,7 @@ struct PolOptions {
   double cutoff = 0.0;                    ///< bohr; > 0: pairs whose COM distance exceeds it are skipped
   double tolerance = 1e-10;               ///< SCF convergence on induced dipoles
   int max_iterations = 200;
+  unsigned threads = 0;                   ///< worker threads (0 = core::default_threads())
 };
 struct PolResult {
   double energy = 0.0;                    ///< hartree
