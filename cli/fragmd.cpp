@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <iomanip>
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <string>
 
@@ -33,13 +34,8 @@ nlohmann::json energy_json(const fragmd::InputFile& in, const fragmd::ComputeRes
   j["input"] = in.path;
   j["units"] = "hartree";
   j["total"] = r.energy.total();
-  j["electrostatic"] = r.energy.electrostatic;
-  j["charge_penetration"] = r.energy.charge_penetration;
-  j["electrostatic_point_charges"] = r.energy.electrostatic_point_charges;
-  j["polarization"] = r.energy.polarization;
-  j["dispersion"] = r.energy.dispersion;
-  j["exchange_repulsion"] = r.energy.exchange_repulsion;
-  if (!in.system.restraints.empty()) j["restraint"] = r.energy.restraint;
+  for (const auto& [name, value] : fragmd::named_terms(r.energy))
+    if (name != "restraint" || !in.system.restraints.empty()) j[name] = value;
   j["fragments"] = in.system.fragments.size();
   if (in.system.terms.pol) j["pol_iterations"] = r.pol_iterations;
   if (in.ref_energy) {
@@ -76,10 +72,11 @@ void run_energy(const EnergyArgs& a) {
 
 struct RunArgs {
   std::string input, output, fraglib, restart, resume, ensemble;
-  long steps = -1, print_every = -1, frame_every = -1;
-  double time_step = 0, temperature = 0, pressure = -1;
+  // Unset = keep the input's value; a given value always reaches MdOptions::validate() (NaN included).
+  std::optional<std::size_t> steps, print_every, frame_every;
+  std::optional<double> time_step, temperature, pressure;
+  std::optional<std::uint64_t> seed;
   unsigned threads = 0;
-  std::uint64_t seed = 0;
   bool no_atoms = false, at_rest = false;
 };
 
@@ -89,19 +86,14 @@ void run_md_cmd(const RunArgs& a) {
   fragmd::InputFile in = fragmd::read_input(a.input, io);
   fragmd::MdOptions o = fragmd::md_options_from_input(in);
   // Command-line values override the input's MD keys.
-  if (!a.ensemble.empty()) {
-    if (a.ensemble == "nve") o.ensemble = fragmd::Ensemble::NVE;
-    else if (a.ensemble == "nvt") o.ensemble = fragmd::Ensemble::NVT;
-    else if (a.ensemble == "npt") o.ensemble = fragmd::Ensemble::NPT;
-    else throw InvalidArgument("--ensemble: expected nve, nvt or npt, got '" + a.ensemble + "'");
-  }
-  if (a.steps >= 0) o.steps = static_cast<std::size_t>(a.steps);
-  if (a.print_every >= 0) o.print_every = static_cast<std::size_t>(a.print_every);
-  if (a.frame_every >= 0) o.frame_every = static_cast<std::size_t>(a.frame_every);
-  if (a.time_step > 0) o.time_step_fs = a.time_step;
-  if (a.temperature > 0) o.temperature_K = a.temperature;
-  if (a.pressure >= 0) o.pressure_bar = a.pressure;
-  if (a.seed) o.seed = a.seed;
+  if (!a.ensemble.empty()) o.ensemble = fragmd::parse_ensemble(a.ensemble);
+  if (a.steps) o.steps = *a.steps;
+  if (a.print_every) o.print_every = *a.print_every;
+  if (a.frame_every) o.frame_every = *a.frame_every;
+  if (a.time_step) o.time_step_fs = *a.time_step;
+  if (a.temperature) o.temperature_K = *a.temperature;
+  if (a.pressure) o.pressure_bar = *a.pressure;
+  if (a.seed) o.seed = *a.seed;
   if (a.at_rest) o.init_velocities = false;
   o.write_atoms = !a.no_atoms;
   o.trajectory_path = a.output;
@@ -209,14 +201,14 @@ void register_fragmd(CLI::App& app) {
   ru->add_option("-o,--output", r.output, "trajectory (HDF5) to write")->required();
   ru->add_option("--fraglib", r.fraglib, "directory of library fragments when the input has no fraglib_path");
   ru->add_option("--ensemble", r.ensemble, "nve | nvt | npt (overrides the input)");
-  ru->add_option("--steps", r.steps, "MD steps (overrides max_steps)")->check(CLI::NonNegativeNumber);
-  ru->add_option("--time-step", r.time_step, "fs (overrides time_step)")->check(CLI::PositiveNumber);
-  ru->add_option("--temperature", r.temperature, "K (overrides temperature)")->check(CLI::PositiveNumber);
-  ru->add_option("--pressure", r.pressure, "bar, NPT (overrides pressure)")->check(CLI::NonNegativeNumber);
-  ru->add_option("--seed", r.seed, "seed of the initial Maxwell–Boltzmann velocities");
+  ru->add_option("--steps", r.steps, "MD steps (overrides max_steps)")->check(non_negative());
+  ru->add_option("--time-step", r.time_step, "fs (overrides time_step)");
+  ru->add_option("--temperature", r.temperature, "K (overrides temperature)");
+  ru->add_option("--pressure", r.pressure, "bar, NPT (overrides pressure)");
+  ru->add_option("--seed", r.seed, "seed of the initial Maxwell–Boltzmann velocities")->check(non_negative());
   ru->add_flag("--at-rest", r.at_rest, "start with zero velocities");
-  ru->add_option("--print-every", r.print_every, "steps between log lines")->check(CLI::NonNegativeNumber);
-  ru->add_option("--frame-every", r.frame_every, "steps between trajectory frames")->check(CLI::NonNegativeNumber);
+  ru->add_option("--print-every", r.print_every, "steps between log lines")->check(non_negative());
+  ru->add_option("--frame-every", r.frame_every, "steps between trajectory frames")->check(non_negative());
   ru->add_flag("--no-atoms", r.no_atoms, "do not store atom positions (smaller trajectories)");
   ru->add_option("--restart", r.restart, "restart file to write (default: OUTPUT.restart.json)");
   ru->add_option("--resume", r.resume, "continue from this restart file")->check(CLI::ExistingFile);

@@ -22,13 +22,9 @@ namespace {
 
 py::dict energy_dict(const fragmd::ComputeResult& r) {
   py::dict d;
-  d["electrostatic"] = r.energy.electrostatic;
-  d["charge_penetration"] = r.energy.charge_penetration;
-  d["electrostatic_point_charges"] = r.energy.electrostatic_point_charges;
-  d["polarization"] = r.energy.polarization;
-  d["dispersion"] = r.energy.dispersion;
-  d["exchange_repulsion"] = r.energy.exchange_repulsion;
-  d["restraint"] = r.energy.restraint;
+  py::dict terms;
+  for (const auto& [name, value] : fragmd::named_terms(r.energy)) terms[py::str(name)] = value;
+  d["terms"] = terms;
   d["total"] = r.energy.total();
   d["pol_iterations"] = r.pol_iterations;
   if (!r.gradient.empty()) {
@@ -47,13 +43,7 @@ fragmd::MdOptions md_options(const std::string& text, fragmd::MdOptions o = {}) 
       "trajectory_path", "restart_path", "resume_path", "threads", "quiet"};
   for (const auto& [k, v] : j.items())
     if (!known.count(k)) throw InvalidArgument("md options: unknown option '" + k + "'");
-  if (j.contains("ensemble")) {
-    const std::string e = j["ensemble"].get<std::string>();
-    if (e == "nve") o.ensemble = fragmd::Ensemble::NVE;
-    else if (e == "nvt") o.ensemble = fragmd::Ensemble::NVT;
-    else if (e == "npt") o.ensemble = fragmd::Ensemble::NPT;
-    else throw InvalidArgument("md options: ensemble must be nve, nvt or npt, got '" + e + "'");
-  }
+  if (j.contains("ensemble")) o.ensemble = fragmd::parse_ensemble(j["ensemble"].get<std::string>());
   if (j.contains("time_step_fs")) o.time_step_fs = j["time_step_fs"].get<double>();
   if (j.contains("steps")) o.steps = j["steps"].get<std::size_t>();
   if (j.contains("temperature_K")) o.temperature_K = j["temperature_K"].get<double>();

@@ -28,6 +28,7 @@ from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+from ._tsunagu import InvalidArgument
 from ._tsunagu import fragmd as _C
 
 __all__ = ["System", "Energy", "load", "energy", "run", "read_trajectory", "analyze", "descriptors",
@@ -37,15 +38,19 @@ BOHR_ANGSTROM = 0.52917721092  #: Å per bohr (the value libefp uses)
 
 System = _C.System
 
-_TERMS = ("electrostatic", "charge_penetration", "electrostatic_point_charges", "polarization", "dispersion",
-          "exchange_repulsion", "restraint")
-
-
 class Energy(NamedTuple):
     total: float                       #: hartree
     terms: Dict[str, float]            #: hartree, one entry per EFP2 term
     gradient: Optional[np.ndarray]     #: (n_fragments, 6): hartree/bohr, hartree/radian; None unless requested
     pol_iterations: int
+
+
+def _options_json(options: dict, what: str) -> str:
+    # JSON has no NaN/inf: name the option here instead of failing inside the C++ JSON parser.
+    for k, v in options.items():
+        if isinstance(v, float) and not np.isfinite(v):
+            raise InvalidArgument(f"{what}: option '{k}' must be finite, got {v}")
+    return json.dumps(options)
 
 
 def load(path: Union[str, os.PathLike], fraglib: Optional[Union[str, os.PathLike]] = None) -> System:
@@ -63,7 +68,7 @@ def energy(system: Union[System, str, os.PathLike], gradient: bool = False, thre
         system = load(system, fraglib)
     d = _C.compute(system, bool(gradient), int(threads))
     g = d.get("gradient")
-    return Energy(total=d["total"], terms={k: d[k] for k in _TERMS}, gradient=None if g is None else np.asarray(g),
+    return Energy(total=d["total"], terms=dict(d["terms"]), gradient=None if g is None else np.asarray(g),
                   pol_iterations=int(d["pol_iterations"]))
 
 
@@ -97,7 +102,7 @@ def run(system: Union[System, str, os.PathLike], trajectory: Union[str, os.PathL
     if resume is not None:
         opts["resume_path"] = os.fspath(resume)
     info = getattr(system, "info", {}) or {}
-    log, ns_day, step = _C.run_md(system, json.dumps(opts), info.get("path", ""),
+    log, ns_day, step = _C.run_md(system, _options_json(opts, "run"), info.get("path", ""),
                                   os.fspath(fraglib) if fraglib is not None else "")
     return list(log), float(ns_day), int(step)
 
@@ -115,7 +120,7 @@ def analyze(trajectory: Union[str, os.PathLike], plots: Optional[Union[str, os.P
     """Liquid properties of a trajectory (the same code as ``tsunagu fragmd analyze``). Options: density, rdf, msd,
     hvap, viscosity (booleans; none = everything available), rdf_pairs (["com", "O,O"]), rdf_max, rdf_bin (Å),
     first_frame, temperature_K, max_lag_fs, fit_start_fs, fit_end_fs. With ``plots`` the SVGs are written there."""
-    text, svgs = _C.analyze(os.fspath(trajectory), json.dumps(options))
+    text, svgs = _C.analyze(os.fspath(trajectory), _options_json(options, "analyze"))
     summary = json.loads(text)
     if plots is not None:
         os.makedirs(plots, exist_ok=True)

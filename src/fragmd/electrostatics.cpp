@@ -198,18 +198,45 @@ double elec_pair_gradient(const Fragment& a, const Fragment& b, const Eigen::Vec
   return e.v;
 }
 
-double elec_point_charges(const Fragment& f, const std::vector<PointCharge>& charges) {
-  double e = 0.0;
+namespace {
+/// Fragment (atoms, points in type T) with fixed external charges.
+template <typename T>
+T charges_energy(const std::vector<V3<T>>& atoms, const std::vector<Point<T>>& pts, const Fragment& f,
+                 const std::vector<PointCharge>& charges) {
+  using std::sqrt;
+  T e = 0.0;
   for (const auto& c : charges) {
-    for (const auto& at : f.atoms) e += c.q * at.znuc / (at.r - c.r).norm();
-    for (const auto& m : f.multipoles) {
-      Point<double> p = make_point<double>(m, Eigen::Vector3d::Zero());
-      const V3<double> dr = p.r - detail::plain(c.r);
-      const double r = std::sqrt(dot(dr, dr));
-      e += charge_point(c.q, p, dr, r, 1.0);
+    const V3<double> rc = detail::plain(c.r);
+    for (std::size_t k = 0; k < atoms.size(); ++k) {
+      const V3<T> dr = atoms[k] - rc;
+      e += c.q * f.atoms[k].znuc / sqrt(dot(dr, dr));
+    }
+    for (const auto& p : pts) {
+      const V3<T> dr = p.r - rc;
+      const T r = sqrt(dot(dr, dr));
+      e += charge_point(c.q, p, dr, r, T(1.0));
     }
   }
   return e;
+}
+}  // namespace
+
+double elec_point_charges(const Fragment& f, const std::vector<PointCharge>& charges) {
+  std::vector<V3<double>> atoms;
+  for (const auto& at : f.atoms) atoms.push_back(detail::plain(at.r));
+  std::vector<Point<double>> pts;
+  for (const auto& m : f.multipoles) pts.push_back(make_point<double>(m, Eigen::Vector3d::Zero()));
+  return charges_energy<double>(atoms, pts, f, charges);
+}
+
+double elec_point_charges_gradient(const Fragment& f, const std::vector<PointCharge>& charges, FragmentGradient& g) {
+  std::vector<V3<D6>> atoms;
+  for (const auto& at : f.atoms) atoms.push_back(detail::lift_point(at.r, f.com, Eigen::Vector3d::Zero()));
+  std::vector<Point<D6>> pts;
+  for (const auto& m : f.multipoles) pts.push_back(lift(m, f.com, Eigen::Vector3d::Zero()));
+  const D6 e = charges_energy<D6>(atoms, pts, f, charges);
+  for (int k = 0; k < 6; ++k) g[k] += e.g[k];
+  return e.v;
 }
 
 }  // namespace tsunagu::fragmd

@@ -12,6 +12,16 @@
 
 namespace tsunagu::fragmd {
 
+std::vector<std::pair<std::string, double>> named_terms(const EnergyTerms& e) {
+  return {{"electrostatic", e.electrostatic},
+          {"charge_penetration", e.charge_penetration},
+          {"electrostatic_point_charges", e.electrostatic_point_charges},
+          {"polarization", e.polarization},
+          {"dispersion", e.dispersion},
+          {"exchange_repulsion", e.exchange_repulsion},
+          {"restraint", e.restraint}};
+}
+
 void ComputeOptions::validate() const {
   if (!(pol_tolerance > 0) || !std::isfinite(pol_tolerance))
     throw InvalidArgument("ComputeOptions.pol_tolerance must be a positive number");
@@ -134,8 +144,11 @@ ComputeResult compute(const System& sys, const ComputeOptions& opt) {
     res.virial += vir[t];
   }
   if (sys.terms.elec && !sys.charges.empty()) {
-    if (opt.gradient) throw InvalidArgument("analytic gradients of the point-charge electrostatics are not implemented");
-    for (const auto& f : sys.fragments) res.energy.electrostatic_point_charges += elec_point_charges(f, sys.charges);
+    // External charges: fixed sources, so they add to the fragments' gradients but not to the molecular virial.
+    for (std::size_t k = 0; k < n; ++k)
+      res.energy.electrostatic_point_charges +=
+          opt.gradient ? elec_point_charges_gradient(sys.fragments[k], sys.charges, res.gradient[k])
+                       : elec_point_charges(sys.fragments[k], sys.charges);
   }
   for (const auto& rs : sys.restraints) {
     const Eigen::Vector3d d = sys.fragments.at(rs.fragment).com - rs.r0;

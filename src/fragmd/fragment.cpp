@@ -415,6 +415,28 @@ FragmentType read_block(Lines& L, const std::string& name) {
       L.fail("$" + name, "unknown section '" + t + "'");
     }
   }
+  // strtod accepts "nan"/"inf": refuse them here, naming the section, rather than propagate them into energies.
+  auto finite = [&](bool ok, const char* section) {
+    if (!ok) L.fail(section, "non-finite value in fragment '" + name + "'");
+  };
+  for (const auto& a : f.atoms) finite(a.r.allFinite() && std::isfinite(a.mass) && std::isfinite(a.znuc), "COORDINATES");
+  for (const auto& m : f.multipoles) finite(m.r.allFinite(), "COORDINATES");
+  for (const auto& p : f.polarizable) finite(p.r.allFinite() && p.alpha.allFinite(), "POLARIZABLE POINTS");
+  for (const auto& p : f.dynamic_polarizable) {
+    bool ok = p.r.allFinite();
+    for (const auto& a : p.alpha) ok = ok && a.allFinite();
+    finite(ok, "DYNAMIC POLARIZABLE POINTS");
+  }
+  for (const auto& sh : f.basis) {
+    bool ok = sh.r.allFinite();
+    for (double x : sh.exponents) ok = ok && std::isfinite(x) && x > 0;
+    for (double x : sh.coef) ok = ok && std::isfinite(x);
+    for (double x : sh.coef_p) ok = ok && std::isfinite(x);
+    finite(ok, "PROJECTION BASIS SET");
+  }
+  finite(f.wavefunction.allFinite(), "PROJECTION WAVEFUNCTION");
+  finite(f.fock.allFinite(), "FOCK MATRIX ELEMENTS");
+  for (const auto& c : f.lmo_centroids) finite(c.allFinite(), "LMO CENTROIDS");
   if (f.n_lmo > 0 && static_cast<int>(f.lmo_centroids.size()) != f.n_lmo)
     L.fail("LMO CENTROIDS", "expected " + std::to_string(f.n_lmo) + " centroids");
   if (f.n_lmo > 0 && f.wavefunction.cols() != f.n_basis)

@@ -54,6 +54,13 @@ bool positive(double x) { return std::isfinite(x) && x > 0; }
 
 }  // namespace
 
+Ensemble parse_ensemble(const std::string& name) {
+  if (name == "nve") return Ensemble::NVE;
+  if (name == "nvt") return Ensemble::NVT;
+  if (name == "npt") return Ensemble::NPT;
+  throw InvalidArgument("ensemble must be nve, nvt or npt, got '" + name + "'");
+}
+
 void MdOptions::validate() const {
   if (!positive(time_step_fs)) throw InvalidArgument("MdOptions.time_step_fs must be a positive number");
   if (!positive(temperature_K) && !(temperature_K == 0 && ensemble == Ensemble::NVE))
@@ -91,10 +98,11 @@ MdOptions md_options_from_input(const InputFile& in, MdOptions o) {
     return v;
   };
   if (const auto e = text("ensemble")) {
-    if (*e == "nve") o.ensemble = Ensemble::NVE;
-    else if (*e == "nvt") o.ensemble = Ensemble::NVT;
-    else if (*e == "npt") o.ensemble = Ensemble::NPT;
-    else throw InvalidArgument("input '" + in.path + "': 'ensemble' must be nve, nvt or npt");
+    try {
+      o.ensemble = parse_ensemble(*e);
+    } catch (const InvalidArgument& err) {
+      throw InvalidArgument("input '" + in.path + "': " + err.what());
+    }
   } else {
     o.ensemble = Ensemble::NVE;
   }

@@ -172,6 +172,7 @@ TEST(SystemGradient, MatchesFiniteDifferencesAllTerms) {
   check_gradient("total_5c", 1e-8);   // periodic, cutoff, overlap damping everywhere
   check_gradient("total_6a", 1e-8);   // periodic, cutoff 5 Å, no damping
   check_gradient("constraint_1", 1e-8);
+  check_gradient("qm_1a", 1e-8);      // external point charges (fixed sources)
 }
 
 // The molecular virial equals minus the strain derivative of the energy (COMs scaled affinely, molecules rigid).

@@ -99,6 +99,14 @@ TEST(FragmentFile, MalformedFilesNameTheSection) {
   auto s = write_tmp("bad4.efp", " $X\nTITLE\n COORDINATES (BOHR)\nA01O1 0 0 0 16 8\n STOP\n");
   EXPECT_THROW(read_fragment_file(s.string()), ParseError);  // no $END
   EXPECT_THROW(read_fragment_file("/nonexistent/x.efp"), IoError);
+  auto n = write_tmp("bad5.efp", " $X\nTITLE\n COORDINATES (BOHR)\nA01O1 0 nan 0 16 8\n STOP\n $END\n");
+  try {
+    read_fragment_file(n.string());
+    FAIL() << "expected ParseError";
+  } catch (const ParseError& e) {
+    EXPECT_EQ(e.column(), "COORDINATES");
+    EXPECT_NE(std::string(e.what()).find("non-finite"), std::string::npos);
+  }
 }
 
 TEST(Placement, EulerMatrixIsAProperRotationZXZ) {

@@ -108,3 +108,14 @@ def test_python_errors_are_value_errors(efp, tmp_path):
         fm.load(bad)
     with pytest.raises(tsunagu.InvalidArgument, match="unknown option 'bogus'"):
         fm.analyze(tmp_path / "none.h5", bogus=1)
+    with pytest.raises(tsunagu.InvalidArgument, match="temperature_K"):
+        fm.run(efp / "cases" / "md_1.in", tmp_path / "y.h5", temperature_K=float("nan"), ensemble="nvt")
+    with pytest.raises(tsunagu.InvalidArgument, match="nve, nvt or npt"):
+        fm.run(efp / "cases" / "md_1.in", tmp_path / "y.h5", ensemble="nvx")
+    assert not (tmp_path / "y.h5").exists()
+
+
+def test_point_charge_gradient(efp):
+    e = fm.energy(efp / "cases" / "qm_1a.in", gradient=True)
+    assert e.terms["electrostatic_point_charges"] != 0 and e.gradient.shape == (3, 6)
+    assert np.all(np.isfinite(e.gradient))

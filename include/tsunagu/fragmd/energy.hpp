@@ -1,6 +1,8 @@
 #pragma once
 /// EFP2 energy (and analytic gradient) of a whole System (input.hpp): pair loop with the periodic minimum image and
 /// libefp's switching function, self-consistent polarisation, point charges. Atomic units: hartree, bohr, radian.
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "tsunagu/fragmd/input.hpp"
@@ -23,6 +25,9 @@ struct EnergyTerms {
            exchange_repulsion + restraint;
   }
 };
+
+/// (name, hartree) of every term in a fixed order — the keys of energy.json and of tsunagu.fragmd.Energy.terms.
+std::vector<std::pair<std::string, double>> named_terms(const EnergyTerms& energy);
 
 struct ComputeOptions {
   bool gradient = false;        ///< also compute per-fragment gradients

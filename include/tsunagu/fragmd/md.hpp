@@ -37,6 +37,8 @@
 namespace tsunagu::fragmd {
 
 enum class Ensemble { NVE, NVT, NPT };
+/// "nve" | "nvt" | "npt"; InvalidArgument naming the value otherwise.
+Ensemble parse_ensemble(const std::string& name);
 
 struct MdOptions {
   Ensemble ensemble = Ensemble::NVE;

@@ -30,6 +30,8 @@ double elec_pair_gradient(const Fragment& a, const Fragment& b, const Eigen::Vec
 struct PointCharge;
 /// Fragment nuclei and multipoles with external point charges (undamped, as libefp's point-charge term).
 double elec_point_charges(const Fragment& f, const std::vector<PointCharge>& charges);
+/// Same energy; adds the fragment's gradient to g. The charges are fixed external sources (no force on them).
+double elec_point_charges_gradient(const Fragment& f, const std::vector<PointCharge>& charges, FragmentGradient& g);
 
 /// --- exchange–repulsion and overlap-based charge penetration (xr.cpp, integrals.cpp) ------------------------
 struct XrPair {
