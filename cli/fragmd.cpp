@@ -38,6 +38,10 @@ nlohmann::json energy_json(const fragmd::InputFile& in, const fragmd::ComputeRes
     if (name != "restraint" || !in.system.restraints.empty()) j[name] = value;
   j["fragments"] = in.system.fragments.size();
   if (in.system.terms.pol) j["pol_iterations"] = r.pol_iterations;
+  if (in.system.ewald && in.system.terms.elec) {
+    j["ewald_alpha_per_bohr"] = r.ewald_alpha;
+    j["ewald_kvectors"] = r.ewald_kvectors;
+  }
   if (in.ref_energy) {
     j["ref_energy"] = *in.ref_energy;
     j["ref_relative_error"] = std::abs(r.energy.total() - *in.ref_energy) / std::abs(*in.ref_energy);

@@ -114,6 +114,7 @@ void bind_fragmd(py::module_& m) {
       .def_property_readonly("periodic", [](const fragmd::System& s) { return s.periodic; })
       .def_property_readonly("box", [](const fragmd::System& s) { return Eigen::Vector3d(s.box); })
       .def_property_readonly("cutoff", [](const fragmd::System& s) { return s.cutoff_enabled ? s.cutoff : 0.0; })
+      .def_property_readonly("ewald", [](const fragmd::System& s) { return s.ewald; })
       .def_property_readonly("terms",
                              [](const fragmd::System& s) {
                                std::vector<std::string> t;

@@ -10,6 +10,8 @@
 // BM_Term/<term>/threads:1: one term alone (elec, pol, disp, xr) on the 125-water box, gradient included.
 // BM_GradientCutoff/<n>/threads:<t>: n waters at liquid density in a periodic box with a 9 Å switching cutoff
 //   (generated here, seeded): the scaling with system size at fixed density.
+// BM_GradientCutoffEwald/<n>/threads:<t>: the same with the charge–charge terms Ewald-summed (System::ewald, default
+//   tolerance 1e-6): the difference to BM_GradientCutoff is the cost of the Ewald sum.
 #include <benchmark/benchmark.h>
 
 #include <cmath>
@@ -72,7 +74,7 @@ void BM_Term(benchmark::State& state, const std::string& term) {
 }
 
 /// n waters (n = k³) on a jittered lattice at 0.997 g/cm³, random orientations, periodic, 9 Å cutoff.
-void BM_GradientCutoff(benchmark::State& state, int n, unsigned threads) {
+void BM_GradientCutoff(benchmark::State& state, int n, unsigned threads, bool ewald) {
   const int k = static_cast<int>(std::lround(std::cbrt(static_cast<double>(n))));
   const InputFile& base = cached("benchmark_water-125-grad");  // for the h2o_l fragment type
   System s;
@@ -92,6 +94,7 @@ void BM_GradientCutoff(benchmark::State& state, int n, unsigned threads) {
   s.box = Eigen::Vector3d::Constant(box);
   s.cutoff_enabled = true;
   s.cutoff = 9.0 / kBohrAngstrom;
+  s.ewald = ewald;
   if (2 * s.cutoff > box) {
     state.SkipWithError("box smaller than twice the cutoff");
     return;
@@ -99,8 +102,13 @@ void BM_GradientCutoff(benchmark::State& state, int n, unsigned threads) {
   ComputeOptions o;
   o.gradient = true;
   o.threads = threads;
-  for (auto _ : state) benchmark::DoNotOptimize(compute(s, o).energy.total());
+  ComputeResult r;
+  for (auto _ : state) {
+    r = compute(s, o);
+    benchmark::DoNotOptimize(r.energy.total());
+  }
   state.counters["fragments"] = static_cast<double>(s.fragments.size());
+  if (ewald) state.counters["ewald_kvectors"] = r.ewald_kvectors;
 }
 
 }  // namespace
@@ -123,8 +131,12 @@ int main(int argc, char** argv) {
   for (unsigned t : {1u, 2u})
     for (int n : {216, 512, 1000, 3375})
       benchmark::RegisterBenchmark(("BM_GradientCutoff/" + std::to_string(n) + "/threads:" + std::to_string(t)).c_str(),
-                                   BM_GradientCutoff, n, t)
+                                   BM_GradientCutoff, n, t, false)
           ->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(n >= 1000 ? 1 : 3);
+  for (int n : {216, 1000, 3375})
+    benchmark::RegisterBenchmark(("BM_GradientCutoffEwald/" + std::to_string(n) + "/threads:2").c_str(),
+                                 BM_GradientCutoff, n, 2u, true)
+        ->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(n >= 1000 ? 1 : 3);
   for (unsigned t : {1u, 2u})
     benchmark::RegisterBenchmark(("BM_Gradient/water-3375/threads:" + std::to_string(t)).c_str(), BM_Gradient, w3375, t)
         ->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);

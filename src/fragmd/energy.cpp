@@ -4,6 +4,7 @@
 #include <cmath>
 #include <mutex>
 
+#include "ewald.hpp"
 #include "pol_disp_grad.hpp"
 #include "switching.hpp"
 #include "xr_grad.hpp"
@@ -142,6 +143,14 @@ ComputeResult compute(const System& sys, const ComputeOptions& opt) {
     if (opt.gradient && !gpart[t].empty())
       for (std::size_t k = 0; k < n; ++k) res.gradient[k] += gpart[t][k];
     res.virial += vir[t];
+  }
+  if (sys.terms.elec && sys.ewald) {
+    // Long-range completion of the bare charge–charge terms the switched pair loop counted (ewald.hpp).
+    detail::EwaldInfo info;
+    res.energy.electrostatic += detail::ewald_correction(sys, threads, opt.gradient ? &res.gradient : nullptr,
+                                                         opt.gradient ? &res.virial : nullptr, &info);
+    res.ewald_alpha = info.alpha;
+    res.ewald_kvectors = info.kvectors;
   }
   if (sys.terms.elec && !sys.charges.empty()) {
     // External charges: fixed sources, so they add to the fragments' gradients but not to the molecular virial.

@@ -181,6 +181,18 @@ InputFile read_input(const std::string& path, const InputOptions& options) {
       auto v = doubles(c, key, bs, 1);
       if (!(v[0] > 0)) c.fail(key, "must be positive");
       out.system.cutoff = v[0];
+    } else if (key == "ewald") {
+      out.system.ewald = parse_bool(c, key, val);
+    } else if (key == "ewald_tolerance") {
+      std::istringstream bs(rest);
+      auto v = doubles(c, key, bs, 1);
+      if (!(v[0] > 0 && v[0] < 0.1)) c.fail(key, "must be between 0 and 0.1");
+      out.system.ewald_tolerance = v[0];
+    } else if (key == "ewald_alpha") {
+      std::istringstream bs(rest);
+      auto v = doubles(c, key, bs, 1);
+      if (!(v[0] >= 0)) c.fail(key, "must be non-negative (inverse length unit of the input; 0 = automatic)");
+      out.system.ewald_alpha = v[0];
     } else if (key == "ref_energy") {
       std::istringstream bs(rest);
       out.ref_energy = doubles(c, key, bs, 1)[0];
@@ -232,10 +244,13 @@ InputFile read_input(const std::string& path, const InputOptions& options) {
   System& sys = out.system;
   sys.box *= to_bohr;
   sys.cutoff *= to_bohr;
+  sys.ewald_alpha /= to_bohr;  // an inverse length
   if (sys.periodic && sys.box.isZero()) sys.box = Eigen::Vector3d::Constant(30.0 * to_bohr);  // efpmd default
   if (sys.cutoff_enabled && sys.cutoff == 0.0) sys.cutoff = 10.0 * to_bohr;                      // efpmd default
   if (sys.periodic && !sys.cutoff_enabled)
     throw ParseError(path, 0, "enable_pbc", "periodic boundaries need enable_cutoff true (minimum image)");
+  if (sys.ewald && !sys.periodic)
+    throw ParseError(path, 0, "ewald", "Ewald summation needs enable_pbc true (and enable_cutoff true)");
   if (sys.periodic && 2.0 * sys.cutoff > sys.box.minCoeff())
     throw ParseError(path, 0, "swf_cutoff", "cutoff larger than half the periodic box");
   if (sys.terms.pol && !sys.terms.elec) throw ParseError(path, 0, "terms", "pol needs elec");

@@ -119,3 +119,37 @@ def test_point_charge_gradient(efp):
     e = fm.energy(efp / "cases" / "qm_1a.in", gradient=True)
     assert e.terms["electrostatic_point_charges"] != 0 and e.gradient.shape == (3, 6)
     assert np.all(np.isfinite(e.gradient))
+
+
+def test_ewald_for_charged_fragments_from_cli_and_python(efp, tmp_path, cli):
+    # Rock salt from hand-written ion fragments: the Ewald sum gives the Madelung constant, the cutoff does not.
+    (tmp_path / "na.efp").write_text(
+        " $NA\nsodium cation\n COORDINATES (BOHR)\nA01NA  0.0 0.0 0.0  22.98977  11.0\n STOP\n"
+        " MONOPOLES\nA01NA  -10.0  11.0\n STOP\n $END\n")
+    (tmp_path / "cl.efp").write_text(
+        " $CL\nchloride anion\n COORDINATES (BOHR)\nA01CL  0.0 0.0 0.0  34.96885  17.0\n STOP\n"
+        " MONOPOLES\nA01CL  -18.0  17.0\n STOP\n $END\n")
+    d = 5.0  # bohr
+    lines = ["units bohr", "terms elec", "elec_damp off", "enable_pbc true", f"periodic_box {4*d} {4*d} {4*d}",
+             "enable_cutoff true", f"swf_cutoff {2*d}", f"userlib_path {tmp_path}", "ewald true",
+             "ewald_tolerance 1e-10"]
+    for i in range(4):
+        for j in range(4):
+            for k in range(4):
+                lines += ["fragment " + ("na" if (i + j + k) % 2 == 0 else "cl"), f"{i*d} {j*d} {k*d} 0 0 0"]
+    inp = tmp_path / "nacl.in"
+    inp.write_text("\n".join(lines) + "\n")
+    s = fm.load(inp)
+    assert s.ewald
+    e = fm.energy(s, gradient=True)
+    assert e.terms["electrostatic"] / 32 == pytest.approx(-1.747564594633182 / d, abs=1e-9)
+    np.testing.assert_allclose(e.gradient, 0.0, atol=1e-9)
+    out = tmp_path / "e.json"
+    r = run(cli, "fragmd", "energy", inp, "-o", out)
+    assert r.returncode == 0, r.stderr
+    j = json.loads(out.read_text())
+    assert j["electrostatic"] == pytest.approx(e.terms["electrostatic"], abs=1e-12)
+    assert j["ewald_alpha_per_bohr"] > 0 and j["ewald_kvectors"] > 0
+    inp.write_text(inp.read_text().replace("enable_pbc true", "enable_pbc false"))
+    r = run(cli, "fragmd", "energy", inp)
+    assert r.returncode != 0 and "ewald" in r.stderr and "\n" not in r.stderr.strip()

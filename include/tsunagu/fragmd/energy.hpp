@@ -1,6 +1,7 @@
 #pragma once
 /// EFP2 energy (and analytic gradient) of a whole System (input.hpp): pair loop with the periodic minimum image and
-/// libefp's switching function, self-consistent polarisation, point charges. Atomic units: hartree, bohr, radian.
+/// libefp's switching function, optional Ewald sum of the charge–charge terms, self-consistent polarisation, point
+/// charges (fixed, non-periodic sources). Atomic units: hartree, bohr, radian.
 #include <string>
 #include <utility>
 #include <vector>
@@ -46,6 +47,8 @@ struct ComputeResult {
   /// filled with the gradient. Polarisation enters through its pairwise field terms at the converged dipoles.
   Eigen::Matrix3d virial = Eigen::Matrix3d::Zero();
   bool virial_complete = true;   ///< false when a term's virial is missing (then MD uses finite differences)
+  double ewald_alpha = 0.0;      ///< Ewald splitting parameter used, bohr⁻¹ (0 without System::ewald)
+  int ewald_kvectors = 0;        ///< reciprocal vectors summed (half space)
 };
 
 ComputeResult compute(const System& system, const ComputeOptions& options = {});

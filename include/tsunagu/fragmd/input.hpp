@@ -5,6 +5,7 @@
 ///   fraglib_path DIR   userlib_path DIR   enable_pbc true|false   periodic_box X Y Z (angstrom)
 ///   enable_cutoff true|false   swf_cutoff R (angstrom)   ref_energy E (hartree)   gtest_tol T
 ///   charge Q X Y Z (angstrom)    fragment NAME  followed by its coordinates
+///   ewald true|false   ewald_tolerance EPS   ewald_alpha A (inverse length unit)   — tsunagu extensions, not efpmd keys (System)
 /// Fragment names ending in `_l` come from fraglib_path (file NAME-without-_l.efp), others from userlib_path.
 /// Keys the reader does not know are an error naming the key (never silently ignored); keys it knows but that only
 /// efpmd's other drivers use (max_steps, time_step, …) are kept verbatim in `extra`.
@@ -45,6 +46,18 @@ struct System {
   Eigen::Vector3d box = Eigen::Vector3d::Zero();             ///< bohr
   bool cutoff_enabled = false;
   double cutoff = 0.0;                                       ///< bohr (swf_cutoff)
+  /// Ewald summation of the charge–charge part of the electrostatics (nuclei and electronic monopoles of every
+  /// fragment, all periodic images, tinfoil boundary, neutralising background when the box is charged), so
+  /// fragments with a net charge (ionic liquids) are possible. Needs `periodic` and `cutoff_enabled`: the bare
+  /// 1/r charge–charge terms of the switched pair loop are replaced by the Ewald sum; every other electrostatic
+  /// term (charge–dipole and up, charge penetration), polarisation, dispersion and exchange–repulsion keep the
+  /// switched minimum-image cutoff, as does the field that polarises the induced dipoles. Orthorhombic boxes.
+  bool ewald = false;
+  /// Target accuracy of the Ewald split: erfc(α r_real) ≤ ε and exp(−k_max²/4α²) ≤ ε (dimensionless, 0 < ε < 0.1).
+  double ewald_tolerance = 1e-6;
+  /// Splitting parameter α, bohr⁻¹; 0 = sqrt(−ln ε) / r_real with r_real = min(cutoff, L_min/2 − 2·(largest
+  /// fragment radius)), recomputed whenever the box changes.
+  double ewald_alpha = 0.0;
 };
 
 /// Move fragment i of `system` to centre `com` (bohr) and orientation `R` (body → lab), re-placing its parameters.
