@@ -38,9 +38,10 @@ def main():
     ap.add_argument("--write", action="store_true")
     a = ap.parse_args()
     env = dict(os.environ)
-    flt = "BM_Gradient/water-125|BM_Energy|BM_Term|BM_GradientCutoff/(216|512)/"
+    flt = "BM_Gradient/water-125|BM_Energy|BM_Term|BM_GradientCutoff/(216|512)/|BM_GradientCutoffEwald/216/"
+    large = "|BM_GradientCutoff/(1000|3375)/|BM_GradientCutoffEwald/(1000|3375)/|BM_Gradient/water-3375"
     if not a.no_large:
-        flt += "|BM_GradientCutoff/(1000|3375)/|BM_Gradient/water-3375"
+        flt += large
     best = {}
     cmd = None
     for _ in range(a.reps if a.reps > 0 else 1):
@@ -49,7 +50,7 @@ def main():
             if k not in best or b["seconds"] < best[k]["seconds"]:
                 best[k] = b
         if a.no_large is False:
-            flt = flt.replace("|BM_GradientCutoff/(1000|3375)/|BM_Gradient/water-3375", "")  # large ones once
+            flt = flt.replace(large, "")  # large ones once
     m = benchinfo.machine()
     lines = [BEGIN, "## fragmd — EFP2 energy and gradient (issue 8)", ""]
     lines.append(f"Command: `python3 bench/fragmd/run_fragmd_bench.py --write` "
@@ -77,6 +78,18 @@ def main():
         if t1 is None and t2 is None:
             continue
         lines.append(f"| {n} | {fmt_t(t1)} | {fmt_t(t2)} | {fmt_t(t2 / n) if t2 else '–'} |")
+    ew = [(n, best.get(f"BM_GradientCutoff/{n}/threads:2", {}).get("seconds"),
+           best.get(f"BM_GradientCutoffEwald/{n}/threads:2", {})) for n in (216, 1000, 3375)]
+    if any(e[2] for e in ew):
+        lines += ["", "Ewald summation of the charge–charge terms (`ewald true`, tolerance 1e-6), same boxes, 2 threads:", "",
+                  "| waters | switched cutoff only | with Ewald | Ewald share | reciprocal vectors |", "|---|---|---|---|---|"]
+        for n, t0, b in ew:
+            if not b:
+                continue
+            t = b.get("seconds")
+            kv = b.get("ewald_kvectors")  # user counters are top-level keys of the JSON
+            share = f"{100 * (t - t0) / t:.0f} %" if t and t0 else "–"
+            lines.append(f"| {n} | {fmt_t(t0)} | {fmt_t(t)} | {share} | {int(kv) if kv else '–'} |")
     t3 = [best.get(f"BM_Gradient/water-3375/threads:{t}", {}).get("seconds") for t in (1, 2)]
     if any(t3):
         lines += ["", f"libefp's benchmark_water-3375-grad (3,375 waters, no cutoff: 5.7 million pairs, every one with "
