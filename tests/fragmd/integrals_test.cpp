@@ -120,6 +120,54 @@ TEST(FragmdIntegrals, PDBlockMatchesNumericalQuadrature) {
     }
 }
 
+TEST(FragmdIntegrals, FBraMatchesNumericalQuadrature) {
+  // Every F component on the bra side against S, P, D and F kets, overlap and kinetic, from 1D quadratures. This is
+  // where libefp's efp_st_int is wrong: its shift tables integrate the bra's xxx component as x (see xr_test.cpp,
+  // LibefpFxxxBug); the exact values here are what MAKEFP's LMOs are orthonormal with.
+  const double a = 0.8, b = 0.45;
+  const Eigen::Vector3d A(0.25, -0.4, 0.3), B(-0.5, 0.35, 1.0);
+  // 1D tables for powers m (bra) and n (ket) up to 3 along each axis.
+  double s1[3][4][4], t1[3][4][4];
+  for (int d = 0; d < 3; ++d)
+    for (int m = 0; m <= 3; ++m)
+      for (int n = 0; n <= 3; ++n) {
+        const double Ad = A[d], Bd = B[d];
+        auto bra = [&](double x) { return std::pow(x - Ad, m) * std::exp(-a * (x - Ad) * (x - Ad)); };
+        auto ket = [&](double x) { return std::pow(x - Bd, n) * std::exp(-b * (x - Bd) * (x - Bd)); };
+        auto ket2 = [&](double x) {
+          const double u = x - Bd, g = std::exp(-b * u * u);
+          double v = (4 * b * b * std::pow(u, n + 2) - 2 * b * (2 * n + 1) * std::pow(u, n)) * g;
+          if (n >= 2) v += n * (n - 1) * std::pow(u, n - 2) * g;
+          return v;
+        };
+        s1[d][m][n] = integrate([&](double x) { return bra(x) * ket(x); }, -16, 16);
+        t1[d][m][n] = integrate([&](double x) { return -0.5 * bra(x) * ket2(x); }, -16, 16);
+      }
+  for (char kt : {'S', 'P', 'D', 'F'}) {
+    const int lb = shell_l(kt);
+    Eigen::MatrixXd S, T;
+    td::overlap_kinetic({primitive('F', a, A)}, {primitive(kt, b, B)}, Eigen::Vector3d::Zero(), S, T);
+    ASSERT_EQ(S.rows(), 10);
+    ASSERT_EQ(S.cols(), (lb + 1) * (lb + 2) / 2);
+    for (int i = 0; i < 10; ++i)
+      for (int j = 0; j < S.cols(); ++j) {
+        const auto pi = td::cartesian_powers(3, i), pj = td::cartesian_powers(lb, j);
+        const double norm = td::axial_primitive_norm(a, 3) * td::axial_primitive_norm(b, lb) *
+                            td::cartesian_component_factor(3, i) * td::cartesian_component_factor(lb, j);
+        double s = 1.0, t = 0.0;
+        for (int d = 0; d < 3; ++d) s *= s1[d][pi[d]][pj[d]];
+        for (int d = 0; d < 3; ++d) {
+          double term = t1[d][pi[d]][pj[d]];
+          for (int e = 0; e < 3; ++e)
+            if (e != d) term *= s1[e][pi[e]][pj[e]];
+          t += term;
+        }
+        EXPECT_NEAR(S(i, j), norm * s, 1e-12) << "f" << i << " / " << kt << j;
+        EXPECT_NEAR(T(i, j), norm * t, 1e-12) << "f" << i << " / " << kt << j;
+      }
+  }
+}
+
 TEST(FragmdIntegrals, ContractionShiftAndLShell) {
   // A two-primitive L shell against an F shell: linear in the coefficients, and shift_b == moving B.
   tf::Shell l;
