@@ -1,7 +1,8 @@
 #pragma once
-// Forward-mode dual numbers with N derivative directions. fragmd evaluates a pair energy once with fragment b's
-// lab-frame data lifted to Dual<6> (3 translations + 3 infinitesimal rotations about its centre of mass), which gives
-// the analytic gradient and torque of any rigid-body pair term from the same code as the energy.
+// Forward-mode dual numbers with N derivative directions. Evaluating a pair energy once with fragment b's lab-frame
+// data lifted to Dual<6> (3 translations + 3 infinitesimal rotations about its centre of mass, rigid.hpp) gives the
+// analytic gradient and torque from the same code as the energy. The production electrostatics gradient is written
+// out by hand (electrostatics.cpp, ten times faster); this path is kept as its test oracle (electrostatics_dual.hpp).
 #include <array>
 #include <cmath>
 

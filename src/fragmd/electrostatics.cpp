@@ -1,170 +1,213 @@
 // EFP2 electrostatics: nuclei and distributed multipoles (charge … octupole, Buckingham convention) of two fragments,
 // with the SCREEN2 charge-penetration damping of the electronic charge–charge terms (libefp 1.5 model: nuclei are
 // separate point charges, the MONOPOLES column holds electronic charges).
+//
+// Energy and analytic gradient share one kernel per site pair. With dr = r_j − r_i (j on fragment b) the pair energy
+// is a polynomial in dr and the moments times powers of 1/r (the Cartesian derivatives of 1/r written out for the
+// EFP truncation), differentiated here by hand:
+//   * ∂e/∂dr = ∂e/∂r_j = −∂e/∂r_i gives the site forces;
+//   * rotating j's moments by δθ about lab axis k changes e by δθ·τ_j with τ_j = μ × ∂e/∂μ + 2 ε:(Θ ∂e/∂Θ) +
+//     3 ε:(Ω·∂e/∂Ω) (∂e/∂moment = the potential derivatives of a at j, i.e. field, field gradient, …).
+// b's (dE/dc, dE/dθ) is Σ_j (∂e/∂r_j, (r_j − c_b) × ∂e/∂r_j + τ_j); a's follows from translation and rotation
+// invariance of the pair energy (as rigid.hpp's complete_pair), so a's torques are never formed. This replaced a
+// Dual<6> forward-mode evaluation of the same energy (about ten times slower), which survives as the tests' oracle
+// in electrostatics_dual.hpp.
+#include <array>
 #include <cmath>
 #include <string>
 
-#include "rigid.hpp"
+#include <Eigen/Geometry>
+
 #include "tsunagu/core/error.hpp"
 #include "tsunagu/fragmd/terms.hpp"
 
 namespace tsunagu::fragmd {
 namespace {
 
-using detail::D6;
+struct Vec {
+  double x, y, z;
+};
+inline Vec vec(const Eigen::Vector3d& v) { return {v.x(), v.y(), v.z()}; }
+inline Vec operator+(const Vec& a, const Vec& b) { return {a.x + b.x, a.y + b.y, a.z + b.z}; }
+inline Vec operator-(const Vec& a, const Vec& b) { return {a.x - b.x, a.y - b.y, a.z - b.z}; }
+inline Vec operator*(double s, const Vec& a) { return {s * a.x, s * a.y, s * a.z}; }
+inline Vec& operator+=(Vec& a, const Vec& b) { return a = a + b; }
+inline Vec& operator-=(Vec& a, const Vec& b) { return a = a - b; }
+inline double dot(const Vec& a, const Vec& b) { return a.x * b.x + a.y * b.y + a.z * b.z; }
+inline Vec cross(const Vec& a, const Vec& b) {
+  return {a.y * b.z - a.z * b.y, a.z * b.x - a.x * b.z, a.x * b.y - a.y * b.x};
+}
 
-constexpr int kQ[3][3] = {{0, 3, 4}, {3, 1, 5}, {4, 5, 2}};
-constexpr int kO[3][3][3] = {{{0, 3, 4}, {3, 5, 9}, {4, 9, 7}},
-                             {{3, 5, 9}, {5, 1, 6}, {9, 6, 8}},
-                             {{4, 9, 7}, {9, 6, 8}, {7, 8, 2}}};
+using Quad = std::array<double, 6>;   // xx yy zz xy xz yz
+using Oct = std::array<double, 10>;   // xxx yyy zzz xxy xxz xyy yyz xzz yzz xyz
 
-/// A multipole point in a scalar type T (double, or Dual when its fragment is being differentiated).
-template <typename T>
-struct Point {
-  V3<T> r;
-  T q;  // electronic charge
-  V3<T> d;
-  std::array<T, 6> Q;
-  std::array<T, 10> O;
-  double screen = 0.0;
+/// Θ v for the packed symmetric quadrupole.
+inline Vec quad_vec(const Quad& Q, const Vec& r) {
+  return {Q[0] * r.x + Q[3] * r.y + Q[4] * r.z, Q[3] * r.x + Q[1] * r.y + Q[5] * r.z,
+          Q[4] * r.x + Q[5] * r.y + Q[2] * r.z};
+}
+
+/// V_a = Σ_bc Ω_abc r_b r_c; Σ_abc Ω_abc r_a r_b r_c = r·V and its gradient is 3V.
+inline Vec oct_vec(const Oct& o, const Vec& r) {
+  const double xx = r.x * r.x, yy = r.y * r.y, zz = r.z * r.z, xy = r.x * r.y, xz = r.x * r.z, yz = r.y * r.z;
+  return {o[0] * xx + o[5] * yy + o[7] * zz + 2.0 * (o[3] * xy + o[4] * xz + o[9] * yz),
+          o[3] * xx + o[1] * yy + o[8] * zz + 2.0 * (o[5] * xy + o[9] * xz + o[6] * yz),
+          o[4] * xx + o[6] * yy + o[2] * zz + 2.0 * (o[9] * xy + o[7] * xz + o[8] * yz)};
+}
+
+/// ε:(A B) for packed symmetric A, B: the vector (M_yz − M_zy, M_zx − M_xz, M_xy − M_yx) of M = A B, which is the
+/// torque contraction of a quadrupole A with ∂e/∂Θ = B.
+inline Vec quad_torque(const Quad& A, const Quad& B) {
+  // rows of A: (xx xy xz), (xy yy yz), (xz yz zz); columns of B likewise.
+  const double myz = A[3] * B[4] + A[1] * B[5] + A[5] * B[2], mzy = A[4] * B[3] + A[5] * B[1] + A[2] * B[5];
+  const double mzx = A[4] * B[0] + A[5] * B[3] + A[2] * B[4], mxz = A[0] * B[4] + A[3] * B[5] + A[4] * B[2];
+  const double mxy = A[0] * B[3] + A[3] * B[1] + A[4] * B[5], myx = A[3] * B[0] + A[1] * B[3] + A[5] * B[4];
+  return {myz - mzy, mzx - mxz, mxy - myx};
+}
+
+/// Charge-penetration damping S(r) of an electronic charge pair with SCREEN2 exponents a, b (bohr⁻¹), and dS/dr.
+inline double screen_pair(double r, double a, double b, double& dS) {
+  if (std::fabs(a - b) < 1e-5) {
+    const double ea = std::exp(-a * r);
+    dS = 0.5 * a * (1.0 + a * r) * ea;
+    return 1.0 - (1.0 + 0.5 * a * r) * ea;
+  }
+  const double ea = std::exp(-a * r), eb = std::exp(-b * r);
+  const double ca = b * b / (b * b - a * a), cb = a * a / (a * a - b * b);
+  dS = a * ca * ea + b * cb * eb;
+  return 1.0 - ea * ca - eb * cb;
+}
+
+/// Derivatives of one multipole point j of fragment b accumulated over the sites of fragment a. Two parts of j's
+/// moment torque are summed over a first and contracted with j's moments once (cheaper than per site pair).
+struct SiteGrad {
+  Vec g{0, 0, 0};       // ∂E/∂r_j
+  Vec tau{0, 0, 0};     // moment torque, all but the two parts below
+  Vec dfield{0, 0, 0};  // the part of ∂E/∂μ_j not along dr: torque μ_j × dfield
+  Quad qfield{};        // Σ Θ_i / r⁵: the Θ_i:Θ_j part of ∂E/∂Θ_j is (2/3) qfield, torque (4/3) ε:(Θ_j qfield)
 };
 
-template <typename T>
-Point<T> make_point(const MultipolePoint& m, const Eigen::Vector3d& shift) {
-  Point<T> p;
-  p.r = V3<T>{T(m.r.x() + shift.x()), T(m.r.y() + shift.y()), T(m.r.z() + shift.z())};
-  p.q = T(m.monopole);
-  p.d = V3<T>{T(m.dipole.x()), T(m.dipole.y()), T(m.dipole.z())};
-  for (int i = 0; i < 6; ++i) p.Q[i] = T(m.quadrupole[i]);
-  for (int i = 0; i < 10; ++i) p.O[i] = T(m.octupole[i]);
-  p.screen = m.screen2;
-  return p;
-}
-
-Point<D6> lift(const MultipolePoint& m, const Eigen::Vector3d& com, const Eigen::Vector3d& shift) {
-  Point<D6> p = make_point<D6>(m, Eigen::Vector3d::Zero());
-  p.r = detail::lift_point(m.r, com, shift);
-  p.d = detail::lift_vector(m.dipole);
-  for (int k = 0; k < 3; ++k) {
-    for (int a = 0; a < 3; ++a)
-      for (int b = a; b < 3; ++b) {
-        double s = 0;
-        for (int i = 0; i < 3; ++i)
-          s += detail::omega(k, a, i) * m.quadrupole[kQ[i][b]] + detail::omega(k, b, i) * m.quadrupole[kQ[a][i]];
-        p.Q[kQ[a][b]].g[3 + k] = s;
-      }
-    for (int a = 0; a < 3; ++a)
-      for (int b = a; b < 3; ++b)
-        for (int c = b; c < 3; ++c) {
-          double s = 0;
-          for (int i = 0; i < 3; ++i)
-            s += detail::omega(k, a, i) * m.octupole[kO[i][b][c]] + detail::omega(k, b, i) * m.octupole[kO[a][i][c]] +
-                 detail::omega(k, c, i) * m.octupole[kO[a][b][i]];
-          p.O[kO[a][b][c]].g[3 + k] = s;
-        }
+/// Point charge z at the origin of dr with multipole point p at +dr; the electronic charge term is multiplied by
+/// 1 − exp(−a r) when `damped` (libefp's nucleus–electronic-charge damping). With kGrad adds ∂e/∂dr to `g` and the
+/// torque of p's moments to `tau` (when kTorque).
+template <bool kGrad, bool kTorque>
+[[gnu::always_inline]] inline double charge_point(double z, const MultipolePoint& p, const Vec& dr, bool damped,
+                                                  double a, Vec* g, Vec* tau) {
+  const double r2 = dot(dr, dr), r = std::sqrt(r2);
+  const double ir = 1.0 / r, ir2 = ir * ir, ir3 = ir2 * ir, ir5 = ir3 * ir2, ir7 = ir5 * ir2;
+  double damp = 1.0, ddamp = 0.0;
+  if (damped) {
+    const double ea = std::exp(-a * r);
+    damp = 1.0 - ea;
+    ddamp = a * ea;
   }
-  return p;
-}
-
-template <typename TQ, typename T>
-T quad_sum(const std::array<TQ, 6>& Q, const V3<T>& r) {
-  return Q[0] * r.x * r.x + Q[1] * r.y * r.y + Q[2] * r.z * r.z +
-         2.0 * (Q[3] * r.x * r.y + Q[4] * r.x * r.z + Q[5] * r.y * r.z);
-}
-
-template <typename TQ, typename T>
-V3<T> quad_vec(const std::array<TQ, 6>& Q, const V3<T>& r) {
-  return V3<T>{Q[0] * r.x + Q[3] * r.y + Q[4] * r.z, Q[3] * r.x + Q[1] * r.y + Q[5] * r.z,
-               Q[4] * r.x + Q[5] * r.y + Q[2] * r.z};
-}
-
-template <typename TO, typename T>
-T oct_sum(const std::array<TO, 10>& O, const V3<T>& r) {
-  return O[0] * r.x * r.x * r.x + O[1] * r.y * r.y * r.y + O[2] * r.z * r.z * r.z +
-         3.0 * (O[3] * r.x * r.x * r.y + O[4] * r.x * r.x * r.z + O[5] * r.x * r.y * r.y + O[6] * r.y * r.y * r.z +
-                O[7] * r.x * r.z * r.z + O[8] * r.y * r.z * r.z) +
-         6.0 * O[9] * r.x * r.y * r.z;
-}
-
-/// Charge-penetration damping of an electronic charge pair with SCREEN2 exponents a, b (bohr⁻¹).
-template <typename T>
-T screen_pair(const T& r, double a, double b) {
-  using std::exp;
-  if (std::fabs(a - b) < 1e-5) return 1.0 - (1.0 + 0.5 * a * r) * exp(-a * r);
-  return 1.0 - exp(-a * r) * (b * b / (b * b - a * a)) - exp(-b * r) * (a * a / (a * a - b * b));
-}
-
-/// Energy of a point charge q at the origin of dr with a multipole point at +dr (charge part optionally damped).
-template <typename TP, typename T>
-[[gnu::flatten]] T charge_point(double q, const Point<TP>& p, const V3<T>& dr, const T& r, const T& qq_damp) {
-  // Reciprocal powers once: one division instead of four (they dominate with dual numbers).
-  const T ir = 1.0 / r, ir2 = ir * ir, ir3 = ir2 * ir, ir5 = ir3 * ir2, ir7 = ir5 * ir2;
-  return q * (qq_damp * p.q * ir - dot(p.d, dr) * ir3 + quad_sum(p.Q, dr) * ir5 - oct_sum(p.O, dr) * ir7);
-}
-
-/// Multipole point i with multipole point j, dr = r_j − r_i. Point i may be plain double while j carries the
-/// derivative directions (flattened: the Dual arithmetic must inline to be fast).
-template <typename TI, typename T>
-[[gnu::flatten]] T point_point(const Point<TI>& i, const Point<T>& j, ElecDamp damp) {
-  using std::sqrt;
-  const V3<T> dr = j.r - i.r;
-  const T r = sqrt(dot(dr, dr));
-  const T ir = 1.0 / r, ir2 = ir * ir, ir3 = ir2 * ir, ir5 = ir3 * ir2, ir7 = ir5 * ir2, ir9 = ir7 * ir2;
-  T cc = i.q * j.q * ir;
-  if (damp == ElecDamp::Screen) cc = cc * screen_pair(r, i.screen, j.screen);
-  const T di_r = dot(i.d, dr), dj_r = dot(j.d, dr);
-  const T qsi = quad_sum(i.Q, dr), qsj = quad_sum(j.Q, dr);
-  const V3<T> Qi_r = quad_vec(i.Q, dr), Qj_r = quad_vec(j.Q, dr);
-  T e = cc;
-  e += (j.q * di_r - i.q * dj_r) * ir3;                                 // charge–dipole, dipole–charge
-  e += (i.q * qsj + j.q * qsi) * ir5;                                   // charge–quadrupole both ways
-  e += (j.q * oct_sum(i.O, dr) - i.q * oct_sum(j.O, dr)) * ir7;         // charge–octupole both ways
-  e += dot(i.d, j.d) * ir3 - 3.0 * di_r * dj_r * ir5;                  // dipole–dipole
-  e += 5.0 * (qsj * di_r - qsi * dj_r) * ir7 - 2.0 * (dot(i.d, Qj_r) - dot(j.d, Qi_r)) * ir5;  // dipole–quadrupole
-  T qq = i.Q[0] * j.Q[0] + i.Q[1] * j.Q[1] + i.Q[2] * j.Q[2] +
-         2.0 * (i.Q[3] * j.Q[3] + i.Q[4] * j.Q[4] + i.Q[5] * j.Q[5]);
-  e += (2.0 * qq * ir5 - 20.0 * dot(Qi_r, Qj_r) * ir7 + 35.0 * qsi * qsj * ir9) * (1.0 / 3.0);  // quadrupole–quadrupole
+  const Vec d = vec(p.dipole);
+  const Vec Qr = quad_vec(p.quadrupole, dr), V = oct_vec(p.octupole, dr);
+  const double d_r = dot(d, dr), qs = dot(dr, Qr), os = dot(dr, V);
+  const double e = z * (damp * p.monopole * ir - d_r * ir3 + qs * ir5 - os * ir7);
+  if constexpr (kGrad) {
+    // ∂e/∂dr = c dr + W: c from the radial factors (and the damping), W from the moment contractions.
+    const Vec W = z * (2.0 * ir5 * Qr - ir3 * d - 3.0 * ir7 * V);
+    const double c =
+        z * (p.monopole * (ddamp - damp * ir) * ir2 + (3.0 * d_r - 5.0 * qs * ir2 + 7.0 * os * ir2 * ir2) * ir5);
+    *g += c * dr + W;
+    // ∂e/∂μ = −z dr/r³, ∂e/∂Θ = z r r/r⁵, ∂e/∂Ω = −z r³/r⁷ give the torque W × dr.
+    if constexpr (kTorque) *tau += cross(W, dr);
+  }
   return e;
 }
 
-/// Whole-pair energy; fragment b's data supplied in type T (lifted for gradients).
-template <typename T>
-T pair_energy(const Fragment& a, const std::vector<V3<T>>& b_atoms, const std::vector<Point<T>>& b_pts,
-              const Fragment& b, ElecDamp damp) {
-  using std::exp;
-  using std::sqrt;
-  T e = 0.0;
-  std::vector<Point<double>> a_pts;
-  a_pts.reserve(a.multipoles.size());
-  for (const auto& m : a.multipoles) a_pts.push_back(make_point<double>(m, Eigen::Vector3d::Zero()));
-  // nuclei – nuclei
-  for (const auto& ai : a.atoms)
-    for (std::size_t j = 0; j < b.atoms.size(); ++j) {
-      const V3<T> dr = b_atoms[j] - detail::plain(ai.r);
-      e += ai.znuc * b.atoms[j].znuc / sqrt(dot(dr, dr));
+/// Multipole point i (fragment a) with multipole point j (fragment b), dr = r_j − r_i, EFP truncation (total rank
+/// ≤ 4 except dipole–octupole). With kGrad accumulates ∂e/∂r_j and j's moment torque into sj.
+template <bool kGrad>
+[[gnu::always_inline]] inline double point_point(const MultipolePoint& i, const MultipolePoint& j, const Vec& dr,
+                                                 bool screen, SiteGrad& sj) {
+  const double r2 = dot(dr, dr), r = std::sqrt(r2);
+  const double ir = 1.0 / r, ir2 = ir * ir, ir3 = ir2 * ir, ir5 = ir3 * ir2, ir7 = ir5 * ir2, ir9 = ir7 * ir2;
+  const double qi = i.monopole, qj = j.monopole;
+  const Vec di = vec(i.dipole), dj = vec(j.dipole);
+  const Quad &Qi = i.quadrupole, &Qj = j.quadrupole;
+  const Vec Qi_r = quad_vec(Qi, dr), Qj_r = quad_vec(Qj, dr);
+  const Vec Vi = oct_vec(i.octupole, dr), Vj = oct_vec(j.octupole, dr);
+  const double di_r = dot(di, dr), dj_r = dot(dj, dr);
+  const double qsi = dot(dr, Qi_r), qsj = dot(dr, Qj_r);
+  const double qq =
+      Qi[0] * Qj[0] + Qi[1] * Qj[1] + Qi[2] * Qj[2] + 2.0 * (Qi[3] * Qj[3] + Qi[4] * Qj[4] + Qi[5] * Qj[5]);
+  double S = 1.0, dS = 0.0;
+  if (screen) S = screen_pair(r, i.screen2, j.screen2, dS);
+  // e = A0 S/r + A3/r³ + A5/r⁵ + A7/r⁷ + A9/r⁹, the terms of the previous point_point grouped by power of 1/r:
+  // A3 charge–dipole, dipole–dipole; A5 charge–quadrupole, dipole–dipole, dipole–quadrupole, quadrupole–quadrupole;
+  // A7 charge–octupole, dipole–quadrupole, quadrupole–quadrupole; A9 quadrupole–quadrupole.
+  const double A0 = qi * qj;
+  const double A3 = qj * di_r - qi * dj_r + dot(di, dj);
+  const double A5 = qi * qsj + qj * qsi - 3.0 * di_r * dj_r - 2.0 * (dot(di, Qj_r) - dot(dj, Qi_r)) + (2.0 / 3.0) * qq;
+  const double A7 = qj * dot(dr, Vi) - qi * dot(dr, Vj) + 5.0 * (qsj * di_r - qsi * dj_r) -
+                    (20.0 / 3.0) * dot(Qi_r, Qj_r);
+  const double A9 = (35.0 / 3.0) * qsi * qsj;
+  const double e = A0 * S * ir + A3 * ir3 + A5 * ir5 + A7 * ir7 + A9 * ir9;
+  if constexpr (kGrad) {
+    // ∂e/∂dr = c dr + W_j + W_i: radial part of the 1/rⁿ factors plus the dr-dependence of the moment contractions,
+    // split by which fragment's moments multiply each vector. W_j × dr is also the torque of j's moments from all
+    // terms except the two handled by the accumulators (μ_j × dfield, Θ_j:Θ_i).
+    const double c = A0 * (dS - S * ir) * ir2 - (3.0 * A3 + (5.0 * A5 + (7.0 * A7 + 9.0 * A9 * ir2) * ir2) * ir2) * ir5;
+    const double cj_d = qi * ir3 + 3.0 * di_r * ir5 + 5.0 * qsi * ir7;   // ∂e/∂μ_j = dfield − cj_d dr
+    const double ci_d = qj * ir3 - 3.0 * dj_r * ir5 + 5.0 * qsj * ir7;
+    const double s_j = qi * ir5 + 5.0 * di_r * ir7 + (35.0 / 3.0) * qsi * ir9;  // ∂e/∂Θ_j ∋ s_j r r
+    const double s_i = qj * ir5 - 5.0 * dj_r * ir7 + (35.0 / 3.0) * qsj * ir9;
+    const Vec u_i = ir5 * di + (10.0 / 3.0) * ir7 * Qi_r;                 // ∂e/∂Θ_j ∋ −(u_i r + r u_i)
+    const Vec u_j = (10.0 / 3.0) * ir7 * Qj_r - ir5 * dj;
+    const Vec Qj_ui = quad_vec(Qj, u_i), Qi_uj = quad_vec(Qi, u_j);
+    const Vec Wj = 2.0 * s_j * Qj_r - cj_d * dj - 2.0 * Qj_ui - 3.0 * qi * ir7 * Vj;
+    const Vec Wi = ci_d * di + 2.0 * s_i * Qi_r - 2.0 * Qi_uj + 3.0 * qj * ir7 * Vi;
+    sj.g += c * dr + Wj + Wi;
+    sj.tau += cross(Wj, dr) - 2.0 * cross(Qj_r, u_i);
+    sj.dfield += ir3 * di + 2.0 * ir5 * Qi_r;
+    for (int k = 0; k < 6; ++k) sj.qfield[k] += ir5 * Qi[k];
+  }
+  return e;
+}
+
+/// Whole-pair energy; with kGrad also fragment b's (∂E/∂c_b, ∂E/∂θ_b) in gt, gr.
+template <bool kGrad>
+double pair_energy(const Fragment& a, const Fragment& b, const Eigen::Vector3d& shift_b, ElecDamp damp, Vec& gt,
+                   Vec& gr) {
+  const bool screen = damp == ElecDamp::Screen;
+  const Vec com_b = vec(b.com), shift = vec(shift_b);
+  double e = 0.0;
+  // nuclei of b with nuclei and points of a (dr from b's nucleus to a's point, as the energy model is written)
+  for (const auto& bj : b.atoms) {
+    const Vec rj = vec(bj.r) + shift;
+    const double zj = bj.znuc;
+    Vec g{0, 0, 0};
+    for (const auto& ai : a.atoms) {
+      const Vec dr = rj - vec(ai.r);
+      const double r2 = dot(dr, dr), ir = 1.0 / std::sqrt(r2), ezz = ai.znuc * zj * ir;
+      e += ezz;
+      if constexpr (kGrad) g -= (ezz * ir * ir) * dr;
     }
-  // nuclei of a – points of b (dr from nucleus to point)
-  for (const auto& ai : a.atoms) {
-    const double z = ai.znuc;
-    for (const auto& pj : b_pts) {
-      const V3<T> dr = pj.r - detail::plain(ai.r);
-      const T r = sqrt(dot(dr, dr));
-      const T damp_q = damp == ElecDamp::Screen ? T(1.0 - exp(-pj.screen * r)) : T(1.0);
-      e += charge_point(z, pj, dr, r, damp_q);
+    for (const auto& pi : a.multipoles) {
+      Vec gi{0, 0, 0};
+      e += charge_point<kGrad, false>(zj, pi, vec(pi.r) - rj, screen, pi.screen2, &gi, nullptr);
+      if constexpr (kGrad) g -= gi;
+    }
+    if constexpr (kGrad) {
+      gt += g;
+      gr += cross(vec(bj.r) - com_b, g);
     }
   }
-  // nuclei of b – points of a
-  for (std::size_t j = 0; j < b.atoms.size(); ++j) {
-    const double z = b.atoms[j].znuc;
-    for (const auto& pi : a_pts) {
-      const V3<T> dr = pi.r - b_atoms[j];
-      const T r = sqrt(dot(dr, dr));
-      const T damp_q = damp == ElecDamp::Screen ? T(1.0 - exp(-pi.screen * r)) : T(1.0);
-      e += charge_point(z, pi, dr, r, damp_q);
+  // points of b with nuclei and points of a
+  for (const auto& pj : b.multipoles) {
+    const Vec rj = vec(pj.r) + shift;
+    SiteGrad s;
+    for (const auto& ai : a.atoms)
+      e += charge_point<kGrad, true>(ai.znuc, pj, rj - vec(ai.r), screen, pj.screen2, &s.g, &s.tau);
+    for (const auto& pi : a.multipoles) e += point_point<kGrad>(pi, pj, rj - vec(pi.r), screen, s);
+    if constexpr (kGrad) {
+      const Vec tau = s.tau + cross(vec(pj.dipole), s.dfield) + (4.0 / 3.0) * quad_torque(pj.quadrupole, s.qfield);
+      gt += s.g;
+      gr += cross(vec(pj.r) - com_b, s.g) + tau;
     }
   }
-  for (const auto& pi : a_pts)
-    for (const auto& pj : b_pts) e += point_point(pi, pj, damp);
   return e;
 }
 
@@ -178,65 +221,66 @@ void check_screen(const Fragment& f, ElecDamp damp) {
 double elec_pair(const Fragment& a, const Fragment& b, const Eigen::Vector3d& shift_b, ElecDamp damp) {
   check_screen(a, damp);
   check_screen(b, damp);
-  std::vector<V3<double>> atoms;
-  for (const auto& at : b.atoms) atoms.push_back(detail::plain(at.r, shift_b));
-  std::vector<Point<double>> pts;
-  for (const auto& m : b.multipoles) pts.push_back(make_point<double>(m, shift_b));
-  return pair_energy<double>(a, atoms, pts, b, damp);
+  Vec gt{0, 0, 0}, gr{0, 0, 0};
+  return pair_energy<false>(a, b, shift_b, damp, gt, gr);
 }
 
 double elec_pair_gradient(const Fragment& a, const Fragment& b, const Eigen::Vector3d& shift_b, ElecDamp damp,
                           FragmentGradient& ga, FragmentGradient& gb) {
   check_screen(a, damp);
   check_screen(b, damp);
-  std::vector<V3<D6>> atoms;
-  for (const auto& at : b.atoms) atoms.push_back(detail::lift_point(at.r, b.com, shift_b));
-  std::vector<Point<D6>> pts;
-  for (const auto& m : b.multipoles) pts.push_back(lift(m, b.com, shift_b));
-  D6 e = pair_energy<D6>(a, atoms, pts, b, damp);
-  detail::complete_pair(e, a.com, b.com + shift_b, ga, gb);
-  return e.v;
+  Vec gt{0, 0, 0}, gr{0, 0, 0};
+  const double e = pair_energy<true>(a, b, shift_b, damp, gt, gr);
+  // Translation and rotation invariance: g_a(t) = −g_b(t), g_a(θ) = −g_b(θ) − (c_b − c_a) × g_b(t).
+  const Eigen::Vector3d t(gt.x, gt.y, gt.z), rot(gr.x, gr.y, gr.z);
+  gb.head<3>() += t;
+  gb.tail<3>() += rot;
+  ga.head<3>() -= t;
+  ga.tail<3>() -= rot + (b.com + shift_b - a.com).cross(t);
+  return e;
 }
 
 namespace {
-/// Fragment (atoms, points in type T) with fixed external charges.
-template <typename T>
-T charges_energy(const std::vector<V3<T>>& atoms, const std::vector<Point<T>>& pts, const Fragment& f,
-                 const std::vector<PointCharge>& charges) {
-  using std::sqrt;
-  T e = 0.0;
-  for (const auto& c : charges) {
-    const V3<double> rc = detail::plain(c.r);
-    for (std::size_t k = 0; k < atoms.size(); ++k) {
-      const V3<T> dr = atoms[k] - rc;
-      e += c.q * f.atoms[k].znuc / sqrt(dot(dr, dr));
+/// Fragment f with fixed external charges (undamped); with kGrad adds f's gradient to g.
+template <bool kGrad>
+double charges_energy(const Fragment& f, const std::vector<PointCharge>& charges, FragmentGradient* g) {
+  const Vec com = vec(f.com);
+  double e = 0.0;
+  Vec gt{0, 0, 0}, gr{0, 0, 0};
+  for (const auto& at : f.atoms) {
+    const Vec rk = vec(at.r);
+    Vec gk{0, 0, 0};
+    for (const auto& c : charges) {
+      const Vec dr = rk - vec(c.r);
+      const double ir = 1.0 / std::sqrt(dot(dr, dr)), ezz = c.q * at.znuc * ir;
+      e += ezz;
+      if constexpr (kGrad) gk -= (ezz * ir * ir) * dr;
     }
-    for (const auto& p : pts) {
-      const V3<T> dr = p.r - rc;
-      const T r = sqrt(dot(dr, dr));
-      e += charge_point(c.q, p, dr, r, T(1.0));
+    if constexpr (kGrad) {
+      gt += gk;
+      gr += cross(rk - com, gk);
     }
   }
+  for (const auto& p : f.multipoles) {
+    const Vec rp = vec(p.r);
+    Vec gp{0, 0, 0}, tau{0, 0, 0};
+    for (const auto& c : charges) e += charge_point<kGrad, true>(c.q, p, rp - vec(c.r), false, 0.0, &gp, &tau);
+    if constexpr (kGrad) {
+      gt += gp;
+      gr += cross(rp - com, gp) + tau;
+    }
+  }
+  if constexpr (kGrad) *g += (FragmentGradient() << gt.x, gt.y, gt.z, gr.x, gr.y, gr.z).finished();
   return e;
 }
 }  // namespace
 
 double elec_point_charges(const Fragment& f, const std::vector<PointCharge>& charges) {
-  std::vector<V3<double>> atoms;
-  for (const auto& at : f.atoms) atoms.push_back(detail::plain(at.r));
-  std::vector<Point<double>> pts;
-  for (const auto& m : f.multipoles) pts.push_back(make_point<double>(m, Eigen::Vector3d::Zero()));
-  return charges_energy<double>(atoms, pts, f, charges);
+  return charges_energy<false>(f, charges, nullptr);
 }
 
 double elec_point_charges_gradient(const Fragment& f, const std::vector<PointCharge>& charges, FragmentGradient& g) {
-  std::vector<V3<D6>> atoms;
-  for (const auto& at : f.atoms) atoms.push_back(detail::lift_point(at.r, f.com, Eigen::Vector3d::Zero()));
-  std::vector<Point<D6>> pts;
-  for (const auto& m : f.multipoles) pts.push_back(lift(m, f.com, Eigen::Vector3d::Zero()));
-  const D6 e = charges_energy<D6>(atoms, pts, f, charges);
-  for (int k = 0; k < 6; ++k) g[k] += e.g[k];
-  return e.v;
+  return charges_energy<true>(f, charges, &g);
 }
 
 }  // namespace tsunagu::fragmd
