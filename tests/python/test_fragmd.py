@@ -148,7 +148,7 @@ def test_ewald_for_charged_fragments_from_cli_and_python(efp, tmp_path, cli):
     r = run(cli, "fragmd", "energy", inp, "-o", out)
     assert r.returncode == 0, r.stderr
     j = json.loads(out.read_text())
-    assert j["electrostatic"] == pytest.approx(e.terms["electrostatic"], abs=1e-12)
+    assert j["electrostatic"] == pytest.approx(e.terms["electrostatic"], abs=1e-10)  # summation order
     assert j["ewald_alpha_per_bohr"] > 0 and j["ewald_kvectors"] > 0
     inp.write_text(inp.read_text().replace("enable_pbc true", "enable_pbc false"))
     r = run(cli, "fragmd", "energy", inp)
