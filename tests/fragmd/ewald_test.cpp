@@ -155,6 +155,17 @@ double fd_component(const System& sys, std::size_t k, int c, double h) {
   return (energy_at(h) - energy_at(-h)) / (2 * h);
 }
 
+/// Gradient and virial at tolerance 1e-10; afterwards α is held fixed in `s` so finite differences (of positions or
+/// of the box) see one smooth function rather than α re-chosen per box.
+ComputeResult gradient_at_fixed_alpha(System& s) {
+  s.ewald_tolerance = 1e-10;
+  ComputeOptions o;
+  o.gradient = true;
+  const ComputeResult r = compute(s, o);
+  s.ewald_alpha = r.ewald_alpha;
+  return r;
+}
+
 }  // namespace
 
 TEST(Ewald, EnergyDoesNotDependOnTheSplittingParameter) {
@@ -177,11 +188,7 @@ TEST(Ewald, GradientMatchesFiniteDifferences) {
   if (!fs::exists(fraglib() / "h2o.efp")) GTEST_SKIP() << "../shared/data/efp/fraglib absent";
   for (bool all : {false, true}) {
     System s = brine(all);
-    s.ewald_tolerance = 1e-10;
-    ComputeOptions o;
-    o.gradient = true;
-    const ComputeResult r = compute(s, o);
-    s.ewald_alpha = r.ewald_alpha;  // hold α fixed so the finite differences see one smooth function
+    const ComputeResult r = gradient_at_fixed_alpha(s);
     EXPECT_NEAR(r.energy.total(), compute(s).energy.total(), 1e-12);
     for (std::size_t k = 0; k < s.fragments.size(); ++k)
       for (int c = 0; c < 6; ++c) {
@@ -196,12 +203,8 @@ TEST(Ewald, VirialIsTheStrainDerivative) {
   if (!fs::exists(fraglib() / "h2o.efp")) GTEST_SKIP() << "../shared/data/efp/fraglib absent";
   for (bool all : {false, true}) {
     System s = brine(all);
-    s.ewald_tolerance = 1e-10;
-    ComputeOptions o;
-    o.gradient = true;
-    const ComputeResult r = compute(s, o);
+    const ComputeResult r = gradient_at_fixed_alpha(s);
     ASSERT_TRUE(r.virial_complete);
-    s.ewald_alpha = r.ewald_alpha;
     const double h = 1e-4;
     for (int a = 0; a < 3; ++a) {  // orthorhombic box: the diagonal strains
       auto strained = [&](double e) {
