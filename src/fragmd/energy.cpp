@@ -62,8 +62,8 @@ ComputeResult compute(const System& sys, const ComputeOptions& opt) {
   if (opt.gradient) res.gradient.assign(n, FragmentGradient::Zero());
   const bool need_xr = sys.terms.xr || (sys.terms.elec && sys.elec_damp == ElecDamp::Overlap) ||
                        (sys.terms.disp && sys.disp_damp == DispDamp::Overlap);
-  // Pairs (i < j) in a fixed order; each chunk accumulates privately and the chunks are merged in order so the
-  // result does not depend on the thread count beyond summation order within fixed chunks.
+  // Pairs (i < j) in a fixed order; each chunk accumulates privately and the chunks are merged in order, so the
+  // result is reproducible for a given thread count and differs between thread counts only by summation order.
   std::vector<std::pair<std::size_t, std::size_t>> pairs;
   pairs.reserve(n * (n - 1) / 2);
   for (std::size_t i = 0; i < n; ++i)
@@ -73,11 +73,13 @@ ComputeResult compute(const System& sys, const ComputeOptions& opt) {
   std::vector<EnergyTerms> part(threads);
   std::vector<std::vector<FragmentGradient>> gpart(threads);
   std::vector<Eigen::Matrix3d> vir(threads, Eigen::Matrix3d::Zero());
-  core::parallel_for(pairs.size(), threads, [&](std::size_t begin, std::size_t end, unsigned chunk) {
+  // Pairs are dealt round-robin (pair p to chunk p mod threads), not in contiguous blocks: close pairs, whose
+  // exchange-repulsion integrals dominate, cluster by index, and contiguous blocks left one thread with most of them.
+  core::parallel_for(threads, threads, [&](std::size_t, std::size_t, unsigned chunk) {
     EnergyTerms& e = part[chunk];
     auto& gp = gpart[chunk];
     if (opt.gradient) gp.assign(n, FragmentGradient::Zero());
-    for (std::size_t p = begin; p < end; ++p) {
+    for (std::size_t p = chunk; p < pairs.size(); p += threads) {
       const auto [i, j] = pairs[p];
       const Fragment& a = sys.fragments[i];
       const Fragment& b = sys.fragments[j];

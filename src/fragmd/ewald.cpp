@@ -105,10 +105,11 @@ double ewald_correction(const System& sys, unsigned threads, std::vector<Fragmen
     Eigen::Matrix3d w = Eigen::Matrix3d::Zero();
   };
   std::vector<Part> parts(threads);
-  core::parallel_for(pairs.size(), threads, [&](std::size_t begin, std::size_t end, unsigned chunk) {
+  // Round-robin over pairs (as energy.cpp): the pairs within reach cluster by index.
+  core::parallel_for(threads, threads, [&](std::size_t, std::size_t, unsigned chunk) {
     Part& P = parts[chunk];
     if (want_grad) P.g.assign(nf, FragmentGradient::Zero());
-    for (std::size_t p = begin; p < end; ++p) {
+    for (std::size_t p = chunk; p < pairs.size(); p += threads) {
       const auto [a, b] = pairs[p];
       const Fragment& fa = sys.fragments[a];
       const Fragment& fb = sys.fragments[b];
