@@ -11,7 +11,9 @@
 // when Σ_p (|Δμ_p| + |Δμ̄_p|) / (2 N) < tolerance (libefp's criterion). The energy is
 //   E_pol = −½ Σ_p μ_p · E0_p   (hartree).
 #include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <cstdint>
 #include <sstream>
 #include <string>
 
@@ -174,6 +176,78 @@ static void induced_fields(const std::vector<Fragment>& fragments, const std::ve
     }
 }
 
+// The Jacobi iterations apply the same damped, switched dipole tensors every time: geometry, damping and switching
+// of each polarisable-point pair are computed once (r and s = swf·damp/r³, the field being s(3(μ·r)r/r² − μ)) and
+// replayed per iteration, split over threads exactly as induced_fields splits them. Skipped (recomputed on the fly)
+// when the list would exceed kMaxCachedPairs entries, to bound memory for very large boxes.
+struct DipolePair {
+  std::uint32_t p, q;
+  double rx, ry, rz, s, s3;
+};
+constexpr std::size_t kMaxCachedPairs = std::size_t{1} << 22;  // 4.2 M entries of 48 bytes, 200 MB
+
+static std::vector<std::vector<DipolePair>> dipole_pairs(const std::vector<Fragment>& fragments,
+                                                         const std::vector<std::size_t>& offset, const PolOptions& o) {
+  const std::size_t nf = fragments.size();
+  const bool damped = o.damp == PolDamp::TangToennies;
+  const unsigned threads = std::max(1u, o.threads ? o.threads : core::default_threads());
+  std::vector<std::vector<DipolePair>> out(threads);
+  std::atomic<bool> too_many{false};
+  core::parallel_for(threads, threads, [&](std::size_t, std::size_t, unsigned t) {
+    auto& list = out[t];
+    for (std::size_t f = t; f < nf && !too_many; f += threads) {
+      if (list.size() > kMaxCachedPairs / threads) too_many = true;
+      const Fragment& ff = fragments[f];
+      for (std::size_t g = f + 1; g < nf; ++g) {
+        const Fragment& fg = fragments[g];
+        const PairGeometry pg = pair_geometry(ff, fg, o);
+        if (pg.skip) continue;
+        const double c = std::sqrt(pol_damp_of(ff) * pol_damp_of(fg));
+        for (std::size_t p = 0; p < ff.polarizable.size(); ++p) {
+          const Eigen::Vector3d x = ff.polarizable[p].r - pg.shift;
+          for (std::size_t q = 0; q < fg.polarizable.size(); ++q) {
+            const Eigen::Vector3d r = x - fg.polarizable[q].r;
+            const double r2 = r.squaredNorm(), ir2 = 1.0 / r2;
+            const double sv = pg.swf * damp_factor(damped, c, r2) * std::sqrt(ir2) * ir2;
+            list.push_back({static_cast<std::uint32_t>(offset[f] + p), static_cast<std::uint32_t>(offset[g] + q), r.x(),
+                            r.y(), r.z(), sv, 3.0 * sv * ir2});
+          }
+        }
+      }
+    }
+  });
+  if (too_many) out.clear();  // the caller recomputes the tensors per iteration instead
+  return out;
+}
+
+static void induced_fields_cached(const std::vector<std::vector<DipolePair>>& pairs, const std::vector<Eigen::Vector3d>& mu,
+                                  const std::vector<Eigen::Vector3d>& mu_conj, std::vector<Eigen::Vector3d>& out,
+                                  std::vector<Eigen::Vector3d>& out_conj) {
+  const std::size_t n = mu.size();
+  const unsigned threads = static_cast<unsigned>(pairs.size());
+  std::vector<std::vector<Eigen::Vector3d>> acc(threads), acc_conj(threads);
+  core::parallel_for(threads, threads, [&](std::size_t, std::size_t, unsigned t) {
+    auto& a = acc[t];
+    auto& ac = acc_conj[t];
+    a.assign(n, Eigen::Vector3d::Zero());
+    ac.assign(n, Eigen::Vector3d::Zero());
+    for (const DipolePair& d : pairs[t]) {
+      const Eigen::Vector3d r(d.rx, d.ry, d.rz);
+      a[d.p] += d.s3 * mu[d.q].dot(r) * r - d.s * mu[d.q];
+      a[d.q] += d.s3 * mu[d.p].dot(r) * r - d.s * mu[d.p];
+      ac[d.p] += d.s3 * mu_conj[d.q].dot(r) * r - d.s * mu_conj[d.q];
+      ac[d.q] += d.s3 * mu_conj[d.p].dot(r) * r - d.s * mu_conj[d.p];
+    }
+  });
+  out.assign(n, Eigen::Vector3d::Zero());
+  out_conj.assign(n, Eigen::Vector3d::Zero());
+  for (unsigned t = 0; t < threads; ++t)
+    for (std::size_t k = 0; k < n; ++k) {
+      out[k] += acc[t][k];
+      out_conj[k] += acc_conj[t][k];
+    }
+}
+
 PolState solve_polarization(const std::vector<Fragment>& fragments, const std::vector<PointCharge>& charges,
                             const PolOptions& o) {
   validate(fragments, o);
@@ -219,9 +293,12 @@ PolState solve_polarization(const std::vector<Fragment>& fragments, const std::v
     }
   });
 
+  std::vector<std::vector<DipolePair>> pairs;
+  if (n < (std::size_t{1} << 32)) pairs = dipole_pairs(fragments, offset, o);
   std::vector<Eigen::Vector3d> ind, ind_conj, next(n), next_conj(n);
   for (int it = 1;; ++it) {
-    induced_fields(fragments, offset, o, st.induced, st.induced_conj, ind, ind_conj);
+    if (pairs.empty()) induced_fields(fragments, offset, o, st.induced, st.induced_conj, ind, ind_conj);
+    else induced_fields_cached(pairs, st.induced, st.induced_conj, ind, ind_conj);
     double conv = 0.0;
     for (std::size_t f = 0; f < nf; ++f)
       for (std::size_t p = 0; p < fragments[f].polarizable.size(); ++p) {
