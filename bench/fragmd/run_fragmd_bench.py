@@ -97,7 +97,8 @@ def main():
     lines += ["", "libefp itself could not be run in the same session (not packaged by Debian or PyPI, no other network): "
               f"the {LIBEFP_125_GRAD_S} s is the issue's figure for libefp on 2 cores, so the ratio compares against a "
               "stated number, not a same-run measurement. The machine is shared with other work; the 2-thread rows "
-              "may have had less than two free cores.", END]
+              "may have had less than two free cores, and repeated runs of one binary spread by about ±15 %, so "
+              "smaller differences between rows (such as a negative Ewald share) are noise.", END]
     report = "\n".join(lines)
     print(report)
     if a.write:
