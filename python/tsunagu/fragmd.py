@@ -31,7 +31,7 @@ import numpy as np
 from ._tsunagu import InvalidArgument
 from ._tsunagu import fragmd as _C
 
-__all__ = ["System", "Energy", "load", "energy", "run", "read_trajectory", "analyze", "descriptors",
+__all__ = ["System", "Energy", "load", "energy", "run", "read_trajectory", "analyze", "mixing", "descriptors",
            "descriptor_names", "BOHR_ANGSTROM"]
 
 BOHR_ANGSTROM = 0.52917721092  #: Å per bohr (the value libefp uses)
@@ -70,6 +70,20 @@ def energy(system: Union[System, str, os.PathLike], gradient: bool = False, thre
     g = d.get("gradient")
     return Energy(total=d["total"], terms=dict(d["terms"]), gradient=None if g is None else np.asarray(g),
                   pol_iterations=int(d["pol_iterations"]))
+
+
+def mixing(mixture: Union[str, os.PathLike], pure_a: Union[str, os.PathLike], pure_b: Union[str, os.PathLike],
+           first_frame: int = 0, pressure_bar: float = 1.0) -> dict:
+    """Excess enthalpy (kJ/mol) and volume (cm³/mol) of a binary mixture from three NPT trajectories (the same code
+    as ``tsunagu fragmd mixing``): pure A and pure B hold one fragment type each, the mixture those two; x_a is
+    counted from the mixture. ``first_frame`` skips equilibration in all three; ``pressure_bar`` is the runs'
+    external pressure."""
+    if first_frame < 0:
+        raise InvalidArgument(f"mixing: first_frame must be non-negative, got {first_frame}")
+    if not np.isfinite(pressure_bar):
+        raise InvalidArgument(f"mixing: pressure_bar must be finite, got {pressure_bar}")
+    return dict(_C.mixing(os.fspath(mixture), os.fspath(pure_a), os.fspath(pure_b), int(first_frame),
+                          float(pressure_bar)))
 
 
 def descriptor_names() -> List[str]:

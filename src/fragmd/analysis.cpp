@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <set>
 #include <numeric>
 
 #include "tsunagu/core/error.hpp"
@@ -283,6 +284,41 @@ LiquidSummary summarize_liquid(const Trajectory& t, double pressure_bar, std::si
   s.enthalpy = mean_sd(h);
   s.volume = mean_sd(v);
   return s;
+}
+
+void MixingOptions::validate() const {
+  if (!std::isfinite(pressure_bar)) throw InvalidArgument("MixingOptions.pressure_bar must be finite");
+}
+
+namespace {
+/// The single fragment type of a pure-liquid trajectory.
+std::string pure_type(const Trajectory& t, const char* which) {
+  std::set<std::string> types(t.fragment_types.begin(), t.fragment_types.end());
+  if (types.size() != 1) {
+    std::string list;
+    for (const auto& x : types) list += (list.empty() ? "" : ", ") + x;
+    throw InvalidArgument(std::string("excess mixing: the ") + which + " trajectory must hold one fragment type, it has " +
+                          std::to_string(types.size()) + (list.empty() ? "" : " (" + list + ")"));
+  }
+  return *types.begin();
+}
+}  // namespace
+
+MixingResult excess_mixing(const Trajectory& mix, const Trajectory& a, const Trajectory& b, const MixingOptions& o) {
+  o.validate();
+  const std::string ta = pure_type(a, "pure A"), tb = pure_type(b, "pure B");
+  if (ta == tb) throw InvalidArgument("excess mixing: pure A and pure B are the same liquid (" + ta + ")");
+  std::size_t na = 0, nb = 0;
+  for (const auto& x : mix.fragment_types) {
+    if (x == ta) ++na;
+    else if (x == tb) ++nb;
+    else throw InvalidArgument("excess mixing: the mixture holds fragment type '" + x + "', neither " + ta + " nor " + tb);
+  }
+  if (na == 0 || nb == 0) throw InvalidArgument("excess mixing: the mixture must contain both " + ta + " and " + tb);
+  const double x_a = static_cast<double>(na) / static_cast<double>(na + nb);
+  return excess_mixing(summarize_liquid(mix, o.pressure_bar, o.first_frame), x_a,
+                       summarize_liquid(a, o.pressure_bar, o.first_frame),
+                       summarize_liquid(b, o.pressure_bar, o.first_frame));
 }
 
 MixingResult excess_mixing(const LiquidSummary& mix, double x_a, const LiquidSummary& a, const LiquidSummary& b) {

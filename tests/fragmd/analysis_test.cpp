@@ -198,6 +198,38 @@ TEST(Analysis, DensityHeatOfVaporizationAndMixing) {
   EXPECT_THROW(density(t), InvalidArgument);
 }
 
+// Excess mixing from three trajectories: composition counted from the mixture's fragment types, the rest is the
+// arithmetic checked above. Per-molecule enthalpies (P = 0, no kinetic energy): pure A −0.016 Eh, pure B −0.010 Eh,
+// the 3:1 mixture −0.0150 Eh per molecule → H^E = (−0.0150 + 0.75·0.016 + 0.25·0.010) Eh = −0.0005 Eh.
+TEST(Analysis, ExcessMixingFromTrajectories) {
+  auto liquid = [](std::vector<std::string> types, double epot_per_molecule, double L) {
+    Trajectory t = synthetic(types.size(), L);
+    t.fragment_types = types;
+    const Eigen::MatrixX3d x = Eigen::MatrixX3d::Zero(static_cast<Eigen::Index>(types.size()), 3);
+    for (int f = 0; f < 5; ++f) add_frame(t, f, x, L, epot_per_molecule * static_cast<double>(types.size()));
+    return t;
+  };
+  const Trajectory a = liquid({"h2o_l", "h2o_l"}, -0.016, 10.0), b = liquid({"ch3oh_l", "ch3oh_l"}, -0.010, 12.0);
+  const Trajectory mix = liquid({"h2o_l", "ch3oh_l", "h2o_l", "h2o_l"}, -0.0150, 14.0);
+  MixingOptions o;
+  o.pressure_bar = 0.0;
+  const MixingResult r = excess_mixing(mix, a, b, o);
+  EXPECT_DOUBLE_EQ(r.x_a, 0.75);
+  EXPECT_NEAR(r.excess_enthalpy, -0.0005 * kHartreeKJMol, 1e-9);
+  const double v = [](double L, double n) { return L * L * L / n * 0.602214129; }(14, 4) -
+                   0.75 * (1000.0 / 2 * 0.602214129) - 0.25 * (1728.0 / 2 * 0.602214129);
+  EXPECT_NEAR(r.excess_volume, v, 1e-9);
+  // Swapping the roles of A and B gives x_a = 0.25 and the same excess properties.
+  EXPECT_NEAR(excess_mixing(mix, b, a, o).excess_enthalpy, r.excess_enthalpy, 1e-12);
+  // Refusals name the problem.
+  EXPECT_THROW(excess_mixing(mix, mix, b, o), InvalidArgument);                       // pure A is a mixture
+  EXPECT_THROW(excess_mixing(mix, a, a, o), InvalidArgument);                         // A and B the same liquid
+  EXPECT_THROW(excess_mixing(a, a, b, o), InvalidArgument);                           // mixture without B
+  EXPECT_THROW(excess_mixing(liquid({"h2o_l", "nh3_l"}, -0.01, 10), a, b, o), InvalidArgument);  // foreign type
+  o.pressure_bar = std::nan("");
+  EXPECT_THROW(excess_mixing(mix, a, b, o), InvalidArgument);
+}
+
 TEST(Analysis, PlotsAndTrajectoryRoundTrip) {
   core::Rng rng = core::make_rng(4);
   const std::size_t n = 20;

@@ -153,3 +153,45 @@ def test_ewald_for_charged_fragments_from_cli_and_python(efp, tmp_path, cli):
     inp.write_text(inp.read_text().replace("enable_pbc true", "enable_pbc false"))
     r = run(cli, "fragmd", "energy", inp)
     assert r.returncode != 0 and "ewald" in r.stderr and "\n" not in r.stderr.strip()
+
+
+def test_excess_mixing_from_three_runs_python_and_cli(efp, tmp_path, cli):
+    # Three short NVT runs (8 waters, 8 methanols, 4 + 4) on a 2x2x2 lattice; mixing() must equal the enthalpy and
+    # volume arithmetic done here on the trajectories' own numbers.
+    def box(names, path):
+        lines = [f"fraglib_path {efp / 'fraglib'}", "terms elec pol disp xr", "elec_damp screen", "disp_damp tt",
+                 "enable_pbc true", "periodic_box 9.4 9.4 9.4", "enable_cutoff true", "swf_cutoff 4.6"]
+        k = 0
+        for i in range(2):
+            for j in range(2):
+                for m in range(2):
+                    lines += [f"fragment {names[k]}", f"{i*4.7+1} {j*4.7+1} {m*4.7+1} {0.3*k} {0.5+0.1*k} {0.2*k}"]
+                    k += 1
+        path.write_text("\n".join(lines) + "\n")
+        traj = tmp_path / (path.stem + ".h5")
+        fm.run(path, traj, ensemble="nvt", steps=6, frame_every=1, print_every=0, temperature_K=298, seed=1)
+        return traj
+    w = box(["h2o_l"] * 8, tmp_path / "water.in")
+    m = box(["ch3oh_l"] * 8, tmp_path / "methanol.in")
+    x = box(["h2o_l", "ch3oh_l"] * 4, tmp_path / "mix.in")
+    r = fm.mixing(x, w, m, first_frame=2, pressure_bar=1.0)
+    assert r["component_a"] == "h2o_l" and r["component_b"] == "ch3oh_l" and r["x_a"] == 0.5
+
+    def h_v(path):
+        t = fm.read_trajectory(path)
+        vol = np.prod(np.asarray(t["box_A"]), axis=1)[2:]
+        e = (np.asarray(t["potential"]) + np.asarray(t["kinetic"]))[2:] * 2625.49962
+        pv = 1.0 * vol * 1e-25 * 6.02214129e23 / 1e3
+        return np.mean((e + pv) / 8), np.mean(vol * 1e-24 * 6.02214129e23 / 8)
+    (hx, vx), (hw, vw), (hm, vm) = h_v(x), h_v(w), h_v(m)
+    assert r["excess_enthalpy_kj_mol"] == pytest.approx(hx - 0.5 * hw - 0.5 * hm, abs=1e-8)
+    assert r["excess_volume_cm3_mol"] == pytest.approx(vx - 0.5 * vw - 0.5 * vm, abs=1e-10)
+    out = tmp_path / "mixing.json"
+    p = run(cli, "fragmd", "mixing", x, "--pure-a", w, "--pure-b", m, "--first", 2, "-o", out)
+    assert p.returncode == 0, p.stderr
+    assert json.loads(out.read_text())["excess_enthalpy_kj_mol"] == pytest.approx(r["excess_enthalpy_kj_mol"], abs=1e-12)
+    # A mixture that lacks B is refused in one line, from Python and the CLI.
+    with pytest.raises(tsunagu.InvalidArgument, match="must contain both"):
+        fm.mixing(w, w, m)
+    p = run(cli, "fragmd", "mixing", w, "--pure-a", w, "--pure-b", m)
+    assert p.returncode != 0 and "must contain both" in p.stderr

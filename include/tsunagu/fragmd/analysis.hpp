@@ -98,6 +98,18 @@ struct MixingResult {
 MixingResult excess_mixing(const LiquidSummary& mixture, double x_a, const LiquidSummary& pure_a,
                            const LiquidSummary& pure_b);
 
+/// Excess enthalpy and volume straight from three NPT trajectories (`tsunagu fragmd mixing`, tsunagu.fragmd.mixing):
+/// pure A and pure B must each hold one fragment type, the mixture exactly those two; x_a is counted from the
+/// mixture's fragments. `first_frame` skips equilibration in all three; `pressure_bar` is the runs' external pressure
+/// (P V term of the enthalpy). InvalidArgument (naming which trajectory) otherwise.
+struct MixingOptions {
+  std::size_t first_frame = 0;
+  double pressure_bar = 1.0;   ///< bar
+  void validate() const;
+};
+MixingResult excess_mixing(const Trajectory& mixture, const Trajectory& pure_a, const Trajectory& pure_b,
+                           const MixingOptions& options = {});
+
 struct ViscosityOptions {
   std::size_t first_frame = 0;
   double max_lag_fs = 0.0;      ///< fs, upper limit of the autocorrelation integral; 0 = a tenth of the time span
