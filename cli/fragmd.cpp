@@ -169,20 +169,12 @@ void run_mixing(const MixArgs& a) {
   fragmd::MixingOptions o;
   o.first_frame = static_cast<std::size_t>(a.first);
   o.pressure_bar = a.pressure;
-  const fragmd::MixingResult r = fragmd::excess_mixing(mix, ta, tb, o);
-  nlohmann::json j;
+  nlohmann::json j = fragmd::mixing_report(fragmd::excess_mixing(mix, ta, tb, o), ta, tb);
   j["mixture"] = a.mixture;
   j["pure_a"] = a.pure_a;
   j["pure_b"] = a.pure_b;
-  j["component_a"] = ta.fragment_types.front();
-  j["component_b"] = tb.fragment_types.front();
-  j["x_a"] = r.x_a;
   j["first_frame"] = a.first;
   j["pressure_bar"] = a.pressure;
-  j["excess_enthalpy_kj_mol"] = r.excess_enthalpy;
-  j["excess_enthalpy_sem_kj_mol"] = r.excess_enthalpy_sem;
-  j["excess_volume_cm3_mol"] = r.excess_volume;
-  j["excess_volume_sem_cm3_mol"] = r.excess_volume_sem;
   if (a.output.empty()) {
     std::cout << j.dump(2) << "\n";
   } else {

@@ -253,16 +253,7 @@ void bind_fragmd(py::module_& m) {
         o.pressure_bar = pressure_bar;
         const fragmd::Trajectory m = fragmd::read_trajectory(mixture), a = fragmd::read_trajectory(pure_a),
                                  b = fragmd::read_trajectory(pure_b);
-        const fragmd::MixingResult r = fragmd::excess_mixing(m, a, b, o);
-        py::dict d;
-        d["component_a"] = a.fragment_types.front();
-        d["component_b"] = b.fragment_types.front();
-        d["x_a"] = r.x_a;
-        d["excess_enthalpy_kj_mol"] = r.excess_enthalpy;
-        d["excess_enthalpy_sem_kj_mol"] = r.excess_enthalpy_sem;
-        d["excess_volume_cm3_mol"] = r.excess_volume;
-        d["excess_volume_sem_cm3_mol"] = r.excess_volume_sem;
-        return d;
+        return fragmd::mixing_report(fragmd::excess_mixing(m, a, b, o), a, b).dump();
       },
       py::arg("mixture"), py::arg("pure_a"), py::arg("pure_b"), py::arg("first_frame") = 0,
       py::arg("pressure_bar") = 1.0);

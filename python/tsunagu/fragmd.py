@@ -82,8 +82,8 @@ def mixing(mixture: Union[str, os.PathLike], pure_a: Union[str, os.PathLike], pu
         raise InvalidArgument(f"mixing: first_frame must be non-negative, got {first_frame}")
     if not np.isfinite(pressure_bar):
         raise InvalidArgument(f"mixing: pressure_bar must be finite, got {pressure_bar}")
-    return dict(_C.mixing(os.fspath(mixture), os.fspath(pure_a), os.fspath(pure_b), int(first_frame),
-                          float(pressure_bar)))
+    return json.loads(_C.mixing(os.fspath(mixture), os.fspath(pure_a), os.fspath(pure_b), int(first_frame),
+                                float(pressure_bar)))
 
 
 def descriptor_names() -> List[str]:

@@ -321,6 +321,18 @@ MixingResult excess_mixing(const Trajectory& mix, const Trajectory& a, const Tra
                        summarize_liquid(b, o.pressure_bar, o.first_frame));
 }
 
+nlohmann::json mixing_report(const MixingResult& r, const Trajectory& a, const Trajectory& b) {
+  nlohmann::json j;
+  j["component_a"] = a.fragment_types.empty() ? "" : a.fragment_types.front();
+  j["component_b"] = b.fragment_types.empty() ? "" : b.fragment_types.front();
+  j["x_a"] = r.x_a;
+  j["excess_enthalpy_kj_mol"] = r.excess_enthalpy;
+  j["excess_enthalpy_sem_kj_mol"] = r.excess_enthalpy_sem;
+  j["excess_volume_cm3_mol"] = r.excess_volume;
+  j["excess_volume_sem_cm3_mol"] = r.excess_volume_sem;
+  return j;
+}
+
 MixingResult excess_mixing(const LiquidSummary& mix, double x_a, const LiquidSummary& a, const LiquidSummary& b) {
   if (!(x_a > 0 && x_a < 1)) throw InvalidArgument("excess_mixing: x_a must be in (0, 1)");
   MixingResult r;

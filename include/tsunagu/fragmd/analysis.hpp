@@ -109,6 +109,9 @@ struct MixingOptions {
 };
 MixingResult excess_mixing(const Trajectory& mixture, const Trajectory& pure_a, const Trajectory& pure_b,
                            const MixingOptions& options = {});
+/// The report `fragmd mixing` writes and tsunagu.fragmd.mixing returns (units in the key names); the components are
+/// the fragment types of the pure trajectories.
+nlohmann::json mixing_report(const MixingResult& result, const Trajectory& pure_a, const Trajectory& pure_b);
 
 struct ViscosityOptions {
   std::size_t first_frame = 0;
