@@ -57,6 +57,9 @@ PairGeom geometry(const System& sys, const Fragment& a, const Fragment& b) {
 
 ComputeResult compute(const System& sys, const ComputeOptions& opt) {
   opt.validate();
+  if (sys.ewald && !sys.terms.elec)
+    throw InvalidArgument("ewald is on but the elec term is off: the Ewald sum completes the electrostatics (add elec "
+                          "to terms, or drop ewald)");
   const std::size_t n = sys.fragments.size();
   ComputeResult res;
   if (opt.gradient) res.gradient.assign(n, FragmentGradient::Zero());
@@ -146,7 +149,7 @@ ComputeResult compute(const System& sys, const ComputeOptions& opt) {
       for (std::size_t k = 0; k < n; ++k) res.gradient[k] += gpart[t][k];
     res.virial += vir[t];
   }
-  if (sys.terms.elec && sys.ewald) {
+  if (sys.ewald) {
     // Long-range completion of the bare charge–charge terms the switched pair loop counted (ewald.hpp).
     detail::EwaldInfo info;
     res.energy.electrostatic += detail::ewald_correction(sys, threads, opt.gradient ? &res.gradient : nullptr,

@@ -96,21 +96,19 @@ double ewald_correction(const System& sys, unsigned threads, std::vector<Fragmen
 
   // --- real space: fragment pairs at the minimum image, within the cutoff or close enough for erfc to matter.
   const double pair_reach = std::max(sys.cutoff, r_real) + 2.0 * radius;
-  std::vector<std::pair<std::size_t, std::size_t>> pairs;
-  for (std::size_t a = 0; a < nf; ++a)
-    for (std::size_t b = a + 1; b < nf; ++b) pairs.emplace_back(a, b);
   struct Part {
     double e = 0.0;
     std::vector<FragmentGradient> g;
     Eigen::Matrix3d w = Eigen::Matrix3d::Zero();
   };
   std::vector<Part> parts(threads);
-  // Round-robin over pairs (as energy.cpp): the pairs within reach cluster by index.
+  // First fragments dealt round-robin to threads (the pairs within reach cluster by index), no pair list: for
+  // thousands of fragments it would be millions of entries.
   core::parallel_for(threads, threads, [&](std::size_t, std::size_t, unsigned chunk) {
     Part& P = parts[chunk];
     if (want_grad) P.g.assign(nf, FragmentGradient::Zero());
-    for (std::size_t p = chunk; p < pairs.size(); p += threads) {
-      const auto [a, b] = pairs[p];
+    for (std::size_t a = chunk; a < nf; a += threads)
+    for (std::size_t b = a + 1; b < nf; ++b) {
       const Fragment& fa = sys.fragments[a];
       const Fragment& fb = sys.fragments[b];
       Eigen::Vector3d d = fb.com - fa.com;
@@ -132,8 +130,8 @@ double ewald_correction(const System& sys, unsigned threads, std::vector<Fragmen
           erfc_over_r(alpha, r, f, df);
           const double inv = 1.0 / r;
           P.e += qq * (f - sw * inv);
-          if (sw != 0.0) bare += qq * inv;
           if (!want_grad) continue;
+          bare += qq * inv;
           // d/dr_j of qq[erfc(αr)/r − s/r] at fixed s
           const Eigen::Vector3d g = qq * (df + sw * inv * inv) * inv * rij;
           gt += g;

@@ -251,6 +251,7 @@ InputFile read_input(const std::string& path, const InputOptions& options) {
     throw ParseError(path, 0, "enable_pbc", "periodic boundaries need enable_cutoff true (minimum image)");
   if (sys.ewald && !sys.periodic)
     throw ParseError(path, 0, "ewald", "Ewald summation needs enable_pbc true (and enable_cutoff true)");
+  if (sys.ewald && !sys.terms.elec) throw ParseError(path, 0, "ewald", "Ewald summation needs the elec term");
   if (sys.periodic && 2.0 * sys.cutoff > sys.box.minCoeff())
     throw ParseError(path, 0, "swf_cutoff", "cutoff larger than half the periodic box");
   if (sys.terms.pol && !sys.terms.elec) throw ParseError(path, 0, "terms", "pol needs elec");

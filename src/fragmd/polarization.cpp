@@ -125,47 +125,66 @@ PairGeometry pair_geometry(const Fragment& f, const Fragment& g, const PolOption
 // points of other fragments: damped like the static field and scaled by the pair's switching factor. T_pq is
 // symmetric, so each fragment pair is visited once; fragments are dealt round-robin to per-thread accumulators
 // (balanced over the triangle of pairs) that are summed in a fixed order.
-static void induced_fields(const std::vector<Fragment>& fragments, const std::vector<std::size_t>& offset,
-                           const PolOptions& o, const std::vector<Eigen::Vector3d>& mu,
-                           const std::vector<Eigen::Vector3d>& mu_conj, std::vector<Eigen::Vector3d>& out,
-                           std::vector<Eigen::Vector3d>& out_conj) {
-  const std::size_t nf = fragments.size(), n = mu.size();
+//
+// The Jacobi iterations apply the same tensors every time, so solve_polarization lists them once (dipole_pairs) and
+// replays the list per iteration; the gradient's single evaluation, and systems whose list would exceed
+// kMaxCachedPairs entries (memory), visit the pairs on the fly. Both go through visit_dipole_pairs and add_pair, so
+// the fields are bit-identical either way.
+struct DipolePair {
+  std::uint32_t p, q;           // global polarisable-point indices
+  double rx, ry, rz, s, s3;     // r = x_p − x_q (image), s = swf·damp/r³, s3 = 3 s / r²
+};
+constexpr std::size_t kMaxCachedPairs = std::size_t{1} << 22;  // 4.2 M entries of 48 bytes, 200 MB
+
+static unsigned pol_threads(const PolOptions& o) { return std::max(1u, o.threads ? o.threads : core::default_threads()); }
+
+/// Calls fn(pair) for every point pair whose first fragment f ≡ t (mod threads); stops early when stop() is true.
+template <typename Fn, typename Stop>
+static void visit_dipole_pairs(const std::vector<Fragment>& fragments, const std::vector<std::size_t>& offset,
+                               const PolOptions& o, unsigned t, unsigned threads, Fn&& fn, Stop&& stop) {
+  const std::size_t nf = fragments.size();
   const bool damped = o.damp == PolDamp::TangToennies;
-  const unsigned threads = std::max(1u, o.threads ? o.threads : core::default_threads());
-  std::vector<std::vector<Eigen::Vector3d>> acc(threads), acc_conj(threads);
-  core::parallel_for(threads, threads, [&](std::size_t begin, std::size_t end, unsigned) {
-    for (std::size_t t = begin; t < end; ++t) {
-      auto& a = acc[t];
-      auto& ac = acc_conj[t];
-      a.assign(n, Eigen::Vector3d::Zero());
-      ac.assign(n, Eigen::Vector3d::Zero());
-      for (std::size_t f = t; f < nf; f += threads) {
-        const Fragment& ff = fragments[f];
-        for (std::size_t g = f + 1; g < nf; ++g) {
-          const Fragment& fg = fragments[g];
-          const PairGeometry pg = pair_geometry(ff, fg, o);
-          if (pg.skip) continue;
-          const double c = std::sqrt(pol_damp_of(ff) * pol_damp_of(fg));
-          for (std::size_t p = 0; p < ff.polarizable.size(); ++p) {
-            const std::size_t kp = offset[f] + p;
-            const Eigen::Vector3d x = ff.polarizable[p].r - pg.shift;
-            for (std::size_t q = 0; q < fg.polarizable.size(); ++q) {
-              const std::size_t kq = offset[g] + q;
-              const Eigen::Vector3d r = x - fg.polarizable[q].r;
-              const double r2 = r.squaredNorm();
-              const double ir2 = 1.0 / r2;
-              const double s = pg.swf * damp_factor(damped, c, r2) * std::sqrt(ir2) * ir2;  // swf·p1 / r³
-              const double s3 = 3.0 * s * ir2;
-              // E_p += s(3(μ_q·r) r/r² − μ_q) and symmetrically for q (the field is even in r).
-              a[kp] += s3 * mu[kq].dot(r) * r - s * mu[kq];
-              a[kq] += s3 * mu[kp].dot(r) * r - s * mu[kp];
-              ac[kp] += s3 * mu_conj[kq].dot(r) * r - s * mu_conj[kq];
-              ac[kq] += s3 * mu_conj[kp].dot(r) * r - s * mu_conj[kp];
-            }
-          }
+  for (std::size_t f = t; f < nf && !stop(); f += threads) {
+    const Fragment& ff = fragments[f];
+    for (std::size_t g = f + 1; g < nf; ++g) {
+      const Fragment& fg = fragments[g];
+      const PairGeometry pg = pair_geometry(ff, fg, o);
+      if (pg.skip) continue;
+      const double c = std::sqrt(pol_damp_of(ff) * pol_damp_of(fg));
+      for (std::size_t p = 0; p < ff.polarizable.size(); ++p) {
+        const Eigen::Vector3d x = ff.polarizable[p].r - pg.shift;
+        for (std::size_t q = 0; q < fg.polarizable.size(); ++q) {
+          const Eigen::Vector3d r = x - fg.polarizable[q].r;
+          const double r2 = r.squaredNorm(), ir2 = 1.0 / r2;
+          const double sv = pg.swf * damp_factor(damped, c, r2) * std::sqrt(ir2) * ir2;  // swf·p1 / r³
+          fn(DipolePair{static_cast<std::uint32_t>(offset[f] + p), static_cast<std::uint32_t>(offset[g] + q), r.x(),
+                        r.y(), r.z(), sv, 3.0 * sv * ir2});
         }
       }
     }
+  }
+}
+
+/// E_p += s(3(μ_q·r) r/r² − μ_q) and symmetrically for q (the field is even in r), for μ and the conjugate μ̄.
+static inline void add_pair(const DipolePair& d, const std::vector<Eigen::Vector3d>& mu,
+                            const std::vector<Eigen::Vector3d>& mu_conj, std::vector<Eigen::Vector3d>& a,
+                            std::vector<Eigen::Vector3d>& ac) {
+  const Eigen::Vector3d r(d.rx, d.ry, d.rz);
+  a[d.p] += d.s3 * mu[d.q].dot(r) * r - d.s * mu[d.q];
+  a[d.q] += d.s3 * mu[d.p].dot(r) * r - d.s * mu[d.p];
+  ac[d.p] += d.s3 * mu_conj[d.q].dot(r) * r - d.s * mu_conj[d.q];
+  ac[d.q] += d.s3 * mu_conj[d.p].dot(r) * r - d.s * mu_conj[d.p];
+}
+
+/// Runs per_thread(t, a, ac) on `threads` private accumulators and sums them in thread order into out, out_conj.
+template <typename PerThread>
+static void accumulate_fields(std::size_t n, unsigned threads, PerThread&& per_thread, std::vector<Eigen::Vector3d>& out,
+                              std::vector<Eigen::Vector3d>& out_conj) {
+  std::vector<std::vector<Eigen::Vector3d>> acc(threads), acc_conj(threads);
+  core::parallel_for(threads, threads, [&](std::size_t, std::size_t, unsigned t) {
+    acc[t].assign(n, Eigen::Vector3d::Zero());
+    acc_conj[t].assign(n, Eigen::Vector3d::Zero());
+    per_thread(t, acc[t], acc_conj[t]);
   });
   out.assign(n, Eigen::Vector3d::Zero());
   out_conj.assign(n, Eigen::Vector3d::Zero());
@@ -176,45 +195,36 @@ static void induced_fields(const std::vector<Fragment>& fragments, const std::ve
     }
 }
 
-// The Jacobi iterations apply the same damped, switched dipole tensors every time: geometry, damping and switching
-// of each polarisable-point pair are computed once (r and s = swf·damp/r³, the field being s(3(μ·r)r/r² − μ)) and
-// replayed per iteration, split over threads exactly as induced_fields splits them. Skipped (recomputed on the fly)
-// when the list would exceed kMaxCachedPairs entries, to bound memory for very large boxes.
-struct DipolePair {
-  std::uint32_t p, q;
-  double rx, ry, rz, s, s3;
-};
-constexpr std::size_t kMaxCachedPairs = std::size_t{1} << 22;  // 4.2 M entries of 48 bytes, 200 MB
+static void induced_fields(const std::vector<Fragment>& fragments, const std::vector<std::size_t>& offset,
+                           const PolOptions& o, const std::vector<Eigen::Vector3d>& mu,
+                           const std::vector<Eigen::Vector3d>& mu_conj, std::vector<Eigen::Vector3d>& out,
+                           std::vector<Eigen::Vector3d>& out_conj) {
+  const unsigned threads = pol_threads(o);
+  accumulate_fields(
+      mu.size(), threads,
+      [&](unsigned t, std::vector<Eigen::Vector3d>& a, std::vector<Eigen::Vector3d>& ac) {
+        visit_dipole_pairs(
+            fragments, offset, o, t, threads, [&](const DipolePair& d) { add_pair(d, mu, mu_conj, a, ac); },
+            [] { return false; });
+      },
+      out, out_conj);
+}
 
+/// Per-thread lists of every point pair (the split induced_fields uses); empty when they would exceed
+/// kMaxCachedPairs entries.
 static std::vector<std::vector<DipolePair>> dipole_pairs(const std::vector<Fragment>& fragments,
                                                          const std::vector<std::size_t>& offset, const PolOptions& o) {
-  const std::size_t nf = fragments.size();
-  const bool damped = o.damp == PolDamp::TangToennies;
-  const unsigned threads = std::max(1u, o.threads ? o.threads : core::default_threads());
+  const unsigned threads = pol_threads(o);
   std::vector<std::vector<DipolePair>> out(threads);
   std::atomic<bool> too_many{false};
   core::parallel_for(threads, threads, [&](std::size_t, std::size_t, unsigned t) {
     auto& list = out[t];
-    for (std::size_t f = t; f < nf && !too_many; f += threads) {
-      if (list.size() > kMaxCachedPairs / threads) too_many = true;
-      const Fragment& ff = fragments[f];
-      for (std::size_t g = f + 1; g < nf; ++g) {
-        const Fragment& fg = fragments[g];
-        const PairGeometry pg = pair_geometry(ff, fg, o);
-        if (pg.skip) continue;
-        const double c = std::sqrt(pol_damp_of(ff) * pol_damp_of(fg));
-        for (std::size_t p = 0; p < ff.polarizable.size(); ++p) {
-          const Eigen::Vector3d x = ff.polarizable[p].r - pg.shift;
-          for (std::size_t q = 0; q < fg.polarizable.size(); ++q) {
-            const Eigen::Vector3d r = x - fg.polarizable[q].r;
-            const double r2 = r.squaredNorm(), ir2 = 1.0 / r2;
-            const double sv = pg.swf * damp_factor(damped, c, r2) * std::sqrt(ir2) * ir2;
-            list.push_back({static_cast<std::uint32_t>(offset[f] + p), static_cast<std::uint32_t>(offset[g] + q), r.x(),
-                            r.y(), r.z(), sv, 3.0 * sv * ir2});
-          }
-        }
-      }
-    }
+    visit_dipole_pairs(
+        fragments, offset, o, t, threads, [&](const DipolePair& d) { list.push_back(d); },
+        [&] {
+          if (list.size() > kMaxCachedPairs / threads) too_many = true;
+          return too_many.load();
+        });
   });
   if (too_many) out.clear();  // the caller recomputes the tensors per iteration instead
   return out;
@@ -223,29 +233,12 @@ static std::vector<std::vector<DipolePair>> dipole_pairs(const std::vector<Fragm
 static void induced_fields_cached(const std::vector<std::vector<DipolePair>>& pairs, const std::vector<Eigen::Vector3d>& mu,
                                   const std::vector<Eigen::Vector3d>& mu_conj, std::vector<Eigen::Vector3d>& out,
                                   std::vector<Eigen::Vector3d>& out_conj) {
-  const std::size_t n = mu.size();
-  const unsigned threads = static_cast<unsigned>(pairs.size());
-  std::vector<std::vector<Eigen::Vector3d>> acc(threads), acc_conj(threads);
-  core::parallel_for(threads, threads, [&](std::size_t, std::size_t, unsigned t) {
-    auto& a = acc[t];
-    auto& ac = acc_conj[t];
-    a.assign(n, Eigen::Vector3d::Zero());
-    ac.assign(n, Eigen::Vector3d::Zero());
-    for (const DipolePair& d : pairs[t]) {
-      const Eigen::Vector3d r(d.rx, d.ry, d.rz);
-      a[d.p] += d.s3 * mu[d.q].dot(r) * r - d.s * mu[d.q];
-      a[d.q] += d.s3 * mu[d.p].dot(r) * r - d.s * mu[d.p];
-      ac[d.p] += d.s3 * mu_conj[d.q].dot(r) * r - d.s * mu_conj[d.q];
-      ac[d.q] += d.s3 * mu_conj[d.p].dot(r) * r - d.s * mu_conj[d.p];
-    }
-  });
-  out.assign(n, Eigen::Vector3d::Zero());
-  out_conj.assign(n, Eigen::Vector3d::Zero());
-  for (unsigned t = 0; t < threads; ++t)
-    for (std::size_t k = 0; k < n; ++k) {
-      out[k] += acc[t][k];
-      out_conj[k] += acc_conj[t][k];
-    }
+  accumulate_fields(
+      mu.size(), static_cast<unsigned>(pairs.size()),
+      [&](unsigned t, std::vector<Eigen::Vector3d>& a, std::vector<Eigen::Vector3d>& ac) {
+        for (const DipolePair& d : pairs[t]) add_pair(d, mu, mu_conj, a, ac);
+      },
+      out, out_conj);
 }
 
 PolState solve_polarization(const std::vector<Fragment>& fragments, const std::vector<PointCharge>& charges,

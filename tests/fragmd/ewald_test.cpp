@@ -256,6 +256,10 @@ TEST(Ewald, RefusesWhatItCannotSum) {
   s.ewald_alpha = 0.0;
   s.ewald_tolerance = 0.5;
   EXPECT_THROW(compute(s), InvalidArgument);
+  s.ewald_tolerance = 1e-6;
+  EXPECT_NO_THROW(compute(s));
+  s.terms.elec = false;  // an Ewald request without electrostatics is refused, not silently dropped
+  EXPECT_THROW(compute(s), InvalidArgument);
 }
 
 TEST(Ewald, InputKeysAreReadAndChecked) {
@@ -276,5 +280,7 @@ TEST(Ewald, InputKeysAreReadAndChecked) {
   EXPECT_THROW(read_input(write("ewald maybe\n")), ParseError);
   EXPECT_THROW(read_input(write("ewald_tolerance 2\n")), ParseError);
   EXPECT_THROW(read_input(write("ewald_alpha -1\n")), ParseError);
+  EXPECT_THROW(read_input(write("enable_pbc true\nperiodic_box 12 12 12\nenable_cutoff true\nswf_cutoff 6\n"
+                                "terms disp\newald true\n")), ParseError);
   fs::remove_all(dir);
 }
