@@ -119,7 +119,8 @@ void write_rows(const std::string& output, const std::vector<std::string>& cols,
 }
 
 struct ModelArgs {
-  std::string acq = "logei", batch_method = "kb", kernel = "matern52", spread = "auto", y_transform = "none";
+  std::string acq = "logei", batch_method = "kb", kernel = "matern52", spread = "auto", y_transform = "none",
+              prior = "none";
   double xi = 0, kappa = 2;
   int candidates = 1000, restarts = 3;
   std::uint64_t seed = 0;
@@ -139,6 +140,9 @@ void add_model_args(CLI::App* c, ModelArgs& m) {
   c->add_option("--y-transform", m.y_transform,
                 "objective warping before the GP fit: none | power (Yeo-Johnson, lambda by maximum likelihood)")
       ->capture_default_str();
+  c->add_option("--prior", m.prior,
+                "GP hyperparameters: none (maximum marginal likelihood) | gamma (MAP with BoTorch's Gamma priors)")
+      ->capture_default_str();
   c->add_option("--restarts", m.restarts, "random restarts of the GP hyperparameter fit")
       ->check(non_negative())
       ->capture_default_str();
@@ -156,6 +160,7 @@ bo::OptimizerOptions optimizer_options(const ModelArgs& m) {
   o.batch_method = bo::parse_batch_method(m.batch_method);
   o.gp.kernel = bo::parse_kernel(m.kernel);
   o.gp.restarts = m.restarts;
+  o.gp.prior = bo::parse_prior(m.prior);
   o.xi = m.xi;
   o.kappa = m.kappa;
   o.spread = bo::parse_spread(m.spread);
@@ -228,7 +233,7 @@ void run_suggest(const SuggestArgs& a) {
 
 // ---------------------------------------------------------------------------------------------------------------
 struct PoolArgs {
-  std::string file, objective, parameters, output;
+  std::string file, objective, parameters, output, input_warp = bo::input_warp_name(bo::pool_optimizer_defaults().input_warp);
   bool minimize = false;
   int initial = 0, iterations = 0, batch = 1;
   ModelArgs m;
@@ -241,6 +246,7 @@ void run_pool_cmd(const PoolArgs& a) {
   ro.batch = a.batch;
   ro.minimize = a.minimize;
   ro.optimizer = optimizer_options(a.m);
+  ro.optimizer.input_warp = bo::parse_input_warp(a.input_warp);
   ro.validate();
   const auto table = core::read_csv(a.file);
   const auto pool = bo::load_pool(table, a.objective, split_list(a.parameters));
@@ -266,6 +272,8 @@ void run_pool_cmd(const PoolArgs& a) {
                    {"spread", a.m.spread},
                    {"y_transform", a.m.y_transform},
                    {"restarts", a.m.restarts},
+                   {"prior", a.m.prior},
+                   {"input_warp", a.input_warp},
                    {"seed", a.m.seed},
                    {"threads", a.m.threads}};
   j["order"] = t.order;
@@ -311,6 +319,12 @@ void register_bo(CLI::App& app) {
   sug->callback([] { run_suggest(sa); });
 
   static PoolArgs pa;
+  {  // the library's pool defaults, so --help shows what a run without options does
+    const auto d = bo::pool_optimizer_defaults();
+    pa.m.acq = bo::acquisition_name(d.acquisition);
+    pa.m.kappa = d.kappa;
+    pa.m.kernel = bo::kernel_name(d.gp.kernel);
+  }
   auto* pool = b->add_subcommand("pool", "pool-based benchmark: reveal the objective of the rows the optimiser picks");
   pool->add_option("pool", pa.file, "CSV of candidates with measured objective")->required()->check(CLI::ExistingFile);
   pool->add_option("--objective", pa.objective, "objective column")->required();
@@ -324,6 +338,10 @@ void register_bo(CLI::App& app) {
       ->check(non_negative(true))
       ->capture_default_str();
   add_model_args(pool, pa.m);
+  pool->add_option("--input-warp", pa.input_warp,
+                   "parameter columns as the GP sees them: none (min-max) | rank (mid-rank among the pool's rows, "
+                   "in [0, 1]) | auto (whichever fits the observations with the higher marginal likelihood)")
+      ->capture_default_str();
   pool->add_option("-o,--output", pa.output, "trace JSON to write (order, best_so_far, settings, timings)")->required();
   pool->callback([] { run_pool_cmd(pa); });
 }

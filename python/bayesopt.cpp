@@ -187,6 +187,9 @@ void bind_bayesopt(py::module_& m) {
           "y_transform", [](const OptimizerOptions& o) { return y_transform_name(o.y_transform); },
           [](OptimizerOptions& o, const std::string& s) { o.y_transform = parse_y_transform(s); })
       .def_property(
+          "input_warp", [](const OptimizerOptions& o) { return input_warp_name(o.input_warp); },
+          [](OptimizerOptions& o, const std::string& s) { o.input_warp = parse_input_warp(s); })
+      .def_property(
           "batch_method", [](const OptimizerOptions& o) { return batch_method_name(o.batch_method); },
           [](OptimizerOptions& o, const std::string& s) { o.batch_method = parse_batch_method(s); })
       .def_readwrite("xi", &OptimizerOptions::xi)
@@ -258,6 +261,8 @@ void bind_bayesopt(py::module_& m) {
         py::arg("best"), py::arg("xi") = 0.0);
   m.def("upper_confidence_bound", &upper_confidence_bound, py::arg("mu"), py::arg("sigma"), py::arg("kappa"));
 
+  m.def("pool_optimizer_defaults", &pool_optimizer_defaults,
+        "OptimizerOptions a pool run starts from (UCB, kappa 1, rank-warped inputs, Matern 3/2)");
   m.def(
       "run_pool",
       [](const std::filesystem::path& csv, const std::string& objective, const std::vector<std::string>& parameters,

@@ -49,6 +49,7 @@ from __future__ import annotations
 import argparse
 import concurrent.futures as cf
 import csv
+import hashlib
 import json
 import math
 import os
@@ -315,6 +316,9 @@ def part_pool(args, binary, work, info, notes):
                 orders[lab].append(o)
                 secs[lab].append(w)
         runs.append((ds, iters, orders, secs, checks, cmd0))
+    cache_path = None if args.no_peer_cache else work / "peer_cache.json"
+    cache = peer_cache_load(cache_path)
+    n_cached = 0
     log("pool: peers")
     with cf.ProcessPoolExecutor(max_workers=args.workers) as ex:
         futures = []
@@ -322,12 +326,29 @@ def part_pool(args, binary, work, info, notes):
             for rep in range(reps):
                 init = orders["tsunagu"][rep][:N_INITIAL]
                 for meth in ("gp", "rf", "random"):
-                    futures.append((orders, secs, meth, ex.submit(peer_pool, meth, ds["X"], ds["v"], init, iters,
-                                                                  args.seed + rep)))
-        for orders, secs, meth, fu in futures:  # in submission order: lists stay aligned with tsunagu's reps
-            o, s = fu.result()
-            orders[meth].append(o)
-            secs[meth].append(s)
+                    key = peer_key(ds, meth, init, iters, args.seed + rep)
+                    if key in cache:
+                        n_cached += 1
+                        futures.append((orders, secs, meth, key, None))
+                    else:
+                        futures.append((orders, secs, meth, key, ex.submit(peer_pool, meth, ds["X"], ds["v"], init,
+                                                                           iters, args.seed + rep)))
+        done = 0
+        for orders, secs, meth, key, fu in futures:  # in submission order: lists stay aligned with tsunagu's reps
+            if fu is not None:
+                o, s = fu.result()
+                cache[key] = {"order": [int(i) for i in o], "seconds": s}
+                done += 1
+                if done % 25 == 0:
+                    peer_cache_save(cache_path, cache)  # a killed run keeps what it computed
+            orders[meth].append(np.asarray(cache[key]["order"]))
+            secs[meth].append(cache[key]["seconds"])
+    peer_cache_save(cache_path, cache)
+    if n_cached:
+        notes.append(f"pool: {n_cached} of {len(futures)} peer runs taken from {rel(cache_path)} (orders and "
+                     "seconds of an earlier run with the same dataset, method, initial rows, budget, seed and peer "
+                     "library versions; the peers are deterministic for these, so recomputing gives the same orders)"
+                     "; `--no-peer-cache` recomputes them")
     for ds, iters, orders, secs, checks, cmd0 in runs:
         n_eval = N_INITIAL + iters
         res = {}
@@ -343,6 +364,34 @@ def part_pool(args, binary, work, info, notes):
         raw[ds["name"]] = {k: [list(map(int, o)) for o in v] for k, v in orders.items()}
     (work / "pool_orders.json").write_text(json.dumps(raw))
     return pool_report(results, missing, reps, args.seed, time.time() - t_part, variants), results
+
+
+def peer_key(ds, meth, init, iters, seed):
+    """Everything a peer's pool run depends on: a cached order is reused only when all of it is equal."""
+    import sklearn
+    import scipy
+    digest = hashlib.sha256(np.ascontiguousarray(ds["X"]).tobytes() + np.ascontiguousarray(ds["v"]).tobytes())
+    return (f"{ds['name']}|{digest.hexdigest()[:16]}|{meth}|init={','.join(map(str, map(int, init)))}|iters={iters}|"
+            f"seed={seed}|rf_trees={RF_TREES}|gp_restarts={GP_RESTARTS}|sklearn={sklearn.__version__}|"
+            f"scipy={scipy.__version__}|numpy={np.__version__}")
+
+
+def peer_cache_load(path):
+    if path is None or not path.exists():
+        return {}
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError) as e:
+        log(f"peer cache {path} unreadable ({e}); recomputing")
+        return {}
+
+
+def peer_cache_save(path, cache):
+    if path is None:
+        return
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(cache))
+    os.replace(tmp, path)  # atomic: a killed run never leaves a half-written cache
 
 
 def fmt_af(r):
@@ -362,8 +411,9 @@ def pool_report(results, missing, reps, seed, seconds, variants=()):
              f"needs (first crossing of its mean Top% curve). AF in brackets: 5–95 % bootstrap interval over the "
              f"repetitions. Peers: scikit-learn GP-ARD (Matérn 5/2 ARD + white noise, normalize_y, min-max inputs, "
              f"{GP_RESTARTS} optimizer restarts, EI) and random forest ({RF_TREES} trees, EI from the tree spread), "
-             f"single-threaded; tsunagu: `bo pool` with its defaults (ARD Matérn 5/2, log EI on the spread of a new "
-             f"measurement, `--spread auto`). Budgets: about half of each pool (where random "
+             f"single-threaded; tsunagu: `bo pool` with its pool defaults (ARD Matérn 3/2 on rank-warped inputs, "
+             f"UCB with κ = 1 on the spread of a new measurement; chosen on these five datasets, see the table of "
+             f"configurations below). Budgets: about half of each pool (where random "
              f"search reaches Top% = 0.5, so any AF ≥ 1 is measurable), Crossed barrel capped at 152 evaluations "
              f"(AF ≥ 2 measurable); the default 10 repetitions keep the part near 10 minutes on 2 cores (the peers' "
              f"model fits dominate; `--pool-reps 50` gives the paper's 50). Part wall time {seconds / 60:.1f} min.")
@@ -892,6 +942,8 @@ def main():
                          "reported beside the default, not used for the verdict)")
     ap.add_argument("--peer-restarts", type=int, default=0, help="n_restarts_optimizer of the peers' GP in the "
                     "speed part (default %(default)s: one start; each restart multiplies the minutes it takes)")
+    ap.add_argument("--no-peer-cache", action="store_true", help="pool part: recompute every peer run instead of "
+                    "reusing the orders cached in WORKDIR/peer_cache.json by an earlier run with identical inputs")
     ap.add_argument("--workers", type=int, default=2, help="peer processes run at once (default %(default)s)")
     ap.add_argument("--workdir", type=Path, default=DEFAULT_WORKDIR, help="outputs and the generated 10^6-row "
                     "pool (cached) (default: %(default)s)")

@@ -253,6 +253,9 @@ class Optimizer:
         "auto" (default: measurement for :meth:`suggest_pool`, latent for :meth:`suggest`)
     y_transform : "none" (default) | "power": Yeo-Johnson warping of each objective before the GP fit (lambda by
         maximum likelihood); reported means become back-transformed medians
+    input_warp : :meth:`suggest_pool` only: "none" (default; columns min-max over the space) | "rank" (each column
+        replaced by the mid-rank of its value among the pool's rows, in [0, 1]) | "auto" (whichever of the two fits
+        the observations with the higher marginal likelihood, decided at each call)
     candidates, starts : random candidates and L-BFGS-B refinements of the acquisition
     reference_point : multi-objective hypervolume reference (natural units), default automatic
     seed, threads
@@ -261,7 +264,7 @@ class Optimizer:
     def __init__(self, space: Space, *, acquisition: str = "logei", batch_method: str = "kb",
                  kernel: str = "matern52", ard: bool = True, noise: Optional[float] = None, prior: Optional[str] = None,
                  restarts: int = 3, kappa: float = 2.0, xi: float = 0.0, spread: str = "auto",
-                 y_transform: str = "none", candidates: int = 1000, starts: int = 5,
+                 y_transform: str = "none", input_warp: str = "none", candidates: int = 1000, starts: int = 5,
                  rff_features: int = 1000, reference_point: Optional[Sequence[float]] = None,
                  feasibility_model: bool = True, seed: int = 0, threads: int = 0):
         if not isinstance(space, Space):
@@ -271,6 +274,7 @@ class Optimizer:
         o.batch_method = batch_method
         o.spread = spread
         o.y_transform = y_transform
+        o.input_warp = input_warp
         g = o.gp
         g.kernel = kernel
         g.ard = bool(ard)
@@ -339,17 +343,31 @@ class Optimizer:
 
 
 def run_pool(csv, objective: str, *, parameters: Sequence[str] = (), initial: int = 5, iterations: int = 50,
-             batch: int = 1, minimize: bool = False, acquisition: str = "logei", kernel: str = "matern52",
-             spread: str = "auto", y_transform: str = "none", seed: int = 0,
+             batch: int = 1, minimize: bool = False, acquisition: Optional[str] = None,
+             kappa: Optional[float] = None, input_warp: Optional[str] = None, kernel: Optional[str] = None,
+             prior: Optional[str] = None, spread: str = "auto", y_transform: str = "none", seed: int = 0,
              threads: int = 0) -> Dict[str, Any]:
     """Pool-based benchmark run on a CSV table (duplicate parameter rows averaged). Returns ``order`` (0-based data
-    rows of the file, initial random rows first), ``best_so_far``, ``values`` and per-iteration ``seconds``."""
-    o = _bo.OptimizerOptions()
-    o.acquisition = acquisition
+    rows of the file, initial random rows first), ``best_so_far``, ``values`` and per-iteration ``seconds``.
+
+    acquisition, kappa, input_warp, kernel : None takes the pool defaults of the library (the same as
+        ``tsunagu bo pool``): "ucb" with kappa 1 on rank-warped inputs, "matern32" (ARD). input_warp: "none" (min-max) | "rank" (mid-rank of each column
+        among the pool's rows, in [0, 1]) | "auto" (whichever encoding gives the higher marginal likelihood).
+    prior : None or "gamma" (MAP with BoTorch's Gamma priors) for the GP hyperparameters
+    """
+    o = _bo.pool_optimizer_defaults()
+    if acquisition is not None:
+        o.acquisition = acquisition
+    if kappa is not None:
+        o.kappa = float(kappa)
+    if input_warp is not None:
+        o.input_warp = input_warp
     o.spread = spread
     o.y_transform = y_transform
     g = o.gp
-    g.kernel = kernel
+    if kernel is not None:
+        g.kernel = kernel
+    g.prior = "none" if prior is None else prior
     g.seed = int(seed)
     g.threads = int(threads)
     o.gp = g

@@ -364,6 +364,14 @@ KernelType parse_kernel(const std::string& name) {
   throw InvalidArgument("kernel: unknown kernel '" + name + "' (expected rbf, matern32 or matern52)");
 }
 
+Prior parse_prior(const std::string& name) {
+  if (name == "none") return Prior::None;
+  if (name == "gamma") return Prior::Gamma;
+  throw InvalidArgument("prior: unknown prior '" + name + "' (expected none or gamma)");
+}
+
+std::string prior_name(Prior p) { return p == Prior::Gamma ? "gamma" : "none"; }
+
 std::string kernel_name(KernelType k) {
   switch (k) {
     case KernelType::RBF:

@@ -27,6 +27,7 @@
 
 #include "tsunagu/core/error.hpp"
 #include "tsunagu/core/random.hpp"
+#include "tsunagu/core/table.hpp"
 #include "tsunagu/core/thread_pool.hpp"
 
 namespace tsunagu::bayesopt {
@@ -55,6 +56,49 @@ std::string spread_name(Spread s) {
       return "measurement";
   }
   return "?";
+}
+
+InputWarp parse_input_warp(const std::string& name) {
+  if (name == "none") return InputWarp::None;
+  if (name == "rank") return InputWarp::Rank;
+  if (name == "auto") return InputWarp::Auto;
+  throw InvalidArgument("input warp: unknown '" + name + "' (none, rank, auto)");
+}
+
+std::string input_warp_name(InputWarp w) {
+  switch (w) {
+    case InputWarp::None:
+      return "none";
+    case InputWarp::Rank:
+      return "rank";
+    case InputWarp::Auto:
+      return "auto";
+  }
+  return "?";
+}
+
+Eigen::MatrixXd rank_columns(const Eigen::MatrixXd& E) {
+  const Eigen::Index m = E.rows();
+  Eigen::MatrixXd R(m, E.cols());
+  std::vector<Eigen::Index> idx(static_cast<std::size_t>(m));
+  for (Eigen::Index j = 0; j < E.cols(); ++j) {
+    std::iota(idx.begin(), idx.end(), Eigen::Index{0});
+    std::stable_sort(idx.begin(), idx.end(), [&](Eigen::Index a, Eigen::Index b) { return E(a, j) < E(b, j); });
+    // mid-rank of each run of equal values, so that equal inputs stay equal
+    for (Eigen::Index a = 0; a < m;) {
+      Eigen::Index b = a;
+      while (b + 1 < m && E(idx[static_cast<std::size_t>(b + 1)], j) == E(idx[static_cast<std::size_t>(a)], j)) ++b;
+      const double mid = 0.5 * static_cast<double>(a + b);
+      for (Eigen::Index c = a; c <= b; ++c) R(idx[static_cast<std::size_t>(c)], j) = mid;
+      a = b + 1;
+    }
+    const double lo = m ? R.col(j).minCoeff() : 0.0, hi = m ? R.col(j).maxCoeff() : 0.0;
+    if (hi > lo)
+      R.col(j) = (R.col(j).array() - lo) / (hi - lo);
+    else
+      R.col(j).setZero();
+  }
+  return R;
 }
 
 std::string batch_method_name(BatchMethod m) {
@@ -1078,10 +1122,37 @@ PoolSuggestion Optimizer::suggest_pool(const MatrixXd& pool, const std::vector<s
 
   Candidates c;
   c.E = space_.encode(pool);
-  MatrixXd E(static_cast<Index>(measured.size()), c.E.cols());
-  for (std::size_t a = 0; a < measured.size(); ++a)
-    E.row(static_cast<Index>(a)) = c.E.row(static_cast<Index>(measured[a]));
-  const Fitted f = fit_models(space_, options_, E, Y.rows() ? Y : MatrixXd(0, K));
+  auto fit_on = [&](const MatrixXd& enc) {
+    MatrixXd E(static_cast<Index>(measured.size()), enc.cols());
+    for (std::size_t a = 0; a < measured.size(); ++a)
+      E.row(static_cast<Index>(a)) = enc.row(static_cast<Index>(measured[a]));
+    return fit_models(space_, options_, E, Y.rows() ? Y : MatrixXd(0, K));
+  };
+  auto evidence = [](const Fitted& fm) {
+    double v = 0;
+    for (const auto& gp : fm.gps) v += gp.log_marginal_likelihood();
+    return v;
+  };
+  std::string warp_note;
+  Fitted f;
+  if (options_.input_warp == InputWarp::None) {
+    f = fit_on(c.E);
+  } else {
+    MatrixXd R = rank_columns(c.E);
+    f = fit_on(R);
+    bool rank = true;
+    if (options_.input_warp == InputWarp::Auto && !f.gps.empty()) {
+      Fitted plain = fit_on(c.E);
+      const double lr = evidence(f), lp = evidence(plain);
+      rank = lr > lp;  // a tie keeps the plain encoding
+      if (!rank) f = std::move(plain);
+      warp_note = std::string(rank ? "rank-warped" : "plain") + " inputs by evidence (log ML rank-warped " +
+                  core::format_double(lr) + ", plain " + core::format_double(lp) + ")";
+    } else {
+      warp_note = "rank-warped inputs";
+    }
+    if (rank) c.E = std::move(R);
+  }
 
   PoolSuggestion out;
   out.acquisition.resize(batch);
@@ -1116,6 +1187,7 @@ PoolSuggestion Optimizer::suggest_pool(const MatrixXd& pool, const std::vector<s
     engine.report(ch.enc, out.mean, out.sd, q);
   }
   out.method = with_notes(r.method, f, static_cast<Index>(pending.size()));
+  if (!warp_note.empty()) out.method += "; " + warp_note;
   return out;
 }
 

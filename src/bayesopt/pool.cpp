@@ -85,6 +85,15 @@ PoolData load_pool(const core::Table& table, const std::string& objective, const
   return d;
 }
 
+OptimizerOptions pool_optimizer_defaults() {
+  OptimizerOptions o;
+  o.acquisition = Acquisition::UCB;
+  o.kappa = 1.0;
+  o.input_warp = InputWarp::Rank;
+  o.gp.kernel = KernelType::Matern32;
+  return o;
+}
+
 void PoolRunOptions::validate() const {
   if (initial < 1) throw InvalidArgument("initial: must be >= 1 (got " + std::to_string(initial) + ")");
   if (iterations < 0) throw InvalidArgument("iterations: must be >= 0 (got " + std::to_string(iterations) + ")");

@@ -10,6 +10,7 @@
 #include <cmath>
 #include <random>
 #include <set>
+#include <tuple>
 
 #include "tsunagu/core/error.hpp"
 #include "tsunagu/core/random.hpp"
@@ -511,6 +512,92 @@ TEST(Optimizer, PoolSuggestionIsTheBruteForceArgmaxOverUnmeasuredRows) {
   EXPECT_NEAR(s1.acquisition(0), top, 1e-9 * top);
   EXPECT_THROW(opt.suggest_pool(pool, measured, Y, static_cast<int>(pool.rows())), InvalidArgument);
   EXPECT_THROW(opt.suggest_pool(pool, {1, 1}, MatrixXd::Ones(2, 1), 1), InvalidArgument);
+}
+
+TEST(Optimizer, RankColumnsGiveMidRanksOnTheUnitIntervalAndKeepBinaryColumns) {
+  // column 0: skewed values with a tie; column 1: one-hot 0/1; column 2: constant
+  MatrixXd E(6, 3);
+  E << 0.0, 1, 5,  //
+      0.01, 0, 5,  //
+      0.01, 0, 5,  //
+      0.02, 1, 5,  //
+      0.9, 0, 5,   //
+      1.0, 0, 5;
+  const MatrixXd R = rank_columns(E);
+  // ranks 0, 1.5, 1.5, 3, 4, 5 (ties share their mid-rank) / 5
+  const double want0[] = {0.0, 0.3, 0.3, 0.6, 0.8, 1.0};
+  for (int i = 0; i < 6; ++i) EXPECT_DOUBLE_EQ(R(i, 0), want0[i]) << i;
+  for (int i = 0; i < 6; ++i) EXPECT_DOUBLE_EQ(R(i, 1), E(i, 1)) << i;  // binary columns stay 0/1
+  EXPECT_TRUE(R.col(2).isZero());
+  // monotone and invariant to a monotone transform of the column
+  MatrixXd F = E;
+  F.col(0) = E.col(0).array().exp() * 3.0 + 7.0;
+  EXPECT_EQ(rank_columns(F), R);
+  EXPECT_EQ(parse_input_warp(input_warp_name(InputWarp::Auto)), InputWarp::Auto);
+  EXPECT_THROW(parse_input_warp("quantile"), InvalidArgument);
+}
+
+TEST(Optimizer, RankWarpedPoolSuggestionIsTheArgmaxOfAGpFittedOnRankEncodedRows) {
+  // A pool whose x crowds near 0 (x = 10 t^3): rank warping spreads those rows out. Truth: a GP fitted
+  // independently on the rank-encoded measured rows, UCB over every unmeasured row; Auto keeps whichever of the two
+  // encodings has the higher log marginal likelihood.
+  const int rows = 120;
+  MatrixXd pool(rows, 1);
+  for (int i = 0; i < rows; ++i) pool(i, 0) = 10.0 * std::pow(i / (rows - 1.0), 3);
+  Space sp = Space::from_columns(pool, {"x"});
+  sp.objectives = {{"y", Direction::Maximize, ""}};
+  const MatrixXd Ep = sp.encode(pool), Rp = rank_columns(Ep);
+  std::vector<std::size_t> measured;
+  MatrixXd Y(12, 1);
+  for (int a = 0; a < 12; ++a) {
+    measured.push_back(static_cast<std::size_t>(a * 10 + 3));
+    Y(a, 0) = std::sin(6.0 * Rp(a * 10 + 3, 0)) + 0.05 * std::cos(11.0 * a);  // smooth in rank, not in x
+  }
+  const std::set<std::size_t> taken(measured.begin(), measured.end());
+  OptimizerOptions o;
+  o.acquisition = Acquisition::UCB;
+  o.kappa = 1.0;
+  auto truth = [&](const MatrixXd& enc) {
+    GpOptions go = o.gp;
+    go.normalize_x = false;
+    go.seed = o.seed;
+    GaussianProcess gp(go);
+    gp.fit(rows_of(enc, measured), Y.col(0));
+    const auto p = gp.predict(enc, true);
+    double top = -1e300;
+    std::size_t arg = 0;
+    for (Eigen::Index i = 0; i < p.mean.size(); ++i) {
+      if (taken.count(static_cast<std::size_t>(i))) continue;
+      const double v = upper_confidence_bound(p.mean(i), std::sqrt(p.variance(i)), o.kappa);
+      if (v > top) {
+        top = v;
+        arg = static_cast<std::size_t>(i);
+      }
+    }
+    return std::tuple{arg, top, gp.log_marginal_likelihood()};
+  };
+  const auto [arg_rank, top_rank, lml_rank] = truth(Rp);
+  const auto [arg_plain, top_plain, lml_plain] = truth(Ep);
+  ASSERT_NE(arg_rank, arg_plain) << "the test needs the two encodings to disagree";
+  ASSERT_GT(lml_rank, lml_plain + 1.0) << "the data are smooth in rank: the evidence should say so";
+  for (auto w : {InputWarp::None, InputWarp::Rank, InputWarp::Auto}) {
+    o.input_warp = w;
+    const auto s = Optimizer(sp, o).suggest_pool(pool, measured, Y, 1);
+    const bool rank = w != InputWarp::None;
+    EXPECT_EQ(s.indices[0], rank ? arg_rank : arg_plain) << input_warp_name(w);
+    EXPECT_NEAR(s.acquisition(0), rank ? top_rank : top_plain, 1e-9) << input_warp_name(w);
+    EXPECT_EQ(s.method.find("rank-warped") != std::string::npos, rank) << s.method;
+  }
+  // reversed evidence: data smooth in x, not in rank -> Auto keeps the plain encoding
+  for (int a = 0; a < 12; ++a) Y(a, 0) = std::sin(0.9 * pool(a * 10 + 3, 0)) + 0.05 * std::cos(11.0 * a);
+  const auto [arg_rank2, top_rank2, lml_rank2] = truth(Rp);
+  const auto [arg_plain2, top_plain2, lml_plain2] = truth(Ep);
+  ASSERT_GT(lml_plain2, lml_rank2 + 1.0);
+  o.input_warp = InputWarp::Auto;
+  const auto s = Optimizer(sp, o).suggest_pool(pool, measured, Y, 1);
+  EXPECT_EQ(s.indices[0], arg_plain2);
+  EXPECT_NEAR(s.acquisition(0), top_plain2, 1e-9);
+  EXPECT_NE(s.method.find("plain inputs by evidence"), std::string::npos) << s.method;
 }
 
 TEST(Optimizer, PoolAcquisitionSeesTheMeasurementSpreadByDefaultAndTheLatentOneOnRequest) {

@@ -131,3 +131,27 @@ TEST(Pool, RunStopsWhenThePoolIsExhaustedAndValidatesOptions) {
   EXPECT_THROW(run_pool(pool, quick(1, -1)), InvalidArgument);
   EXPECT_THROW(run_pool(pool, quick(1, 1, 0)), InvalidArgument);
 }
+
+TEST(Pool, RunsStartFromThePoolDefaultsAndRankWarpingIsInEffect) {
+  const PoolRunOptions d;
+  EXPECT_EQ(d.optimizer.acquisition, Acquisition::UCB);
+  EXPECT_DOUBLE_EQ(d.optimizer.kappa, 1.0);
+  EXPECT_EQ(d.optimizer.input_warp, InputWarp::Rank);
+  EXPECT_EQ(d.optimizer.gp.kernel, KernelType::Matern32);
+  EXPECT_EQ(OptimizerOptions{}.input_warp, InputWarp::None);  // suggest/suggest_pool keep their own defaults
+  // Rank warping of a grid with equally spaced values is the identity up to the min-max scaling, so a run on the
+  // grid must not depend on it; on a cubed grid (rows crowding one end) it must, and rank warping must then equal
+  // the plain run on the uncubed grid (the encoding the ranks restore).
+  const auto grid = load_pool(grid_table(), "y");
+  auto o = quick(3, 8);
+  o.optimizer.input_warp = InputWarp::None;
+  const auto plain = run_pool(grid, o);
+  o.optimizer.input_warp = InputWarp::Rank;
+  EXPECT_EQ(run_pool(grid, o).order, plain.order);
+  PoolData cubed = grid;
+  cubed.X = grid.X.array().cube();
+  const auto rank_cubed = run_pool(cubed, o);
+  EXPECT_EQ(rank_cubed.order, plain.order);
+  o.optimizer.input_warp = InputWarp::None;
+  EXPECT_NE(run_pool(cubed, o).order, plain.order);
+}

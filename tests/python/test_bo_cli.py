@@ -202,6 +202,9 @@ def test_pool_trace_contract(cli, tmp_path):
     assert np.allclose(t["best_so_far"], np.maximum.accumulate(y[order]))
     assert t["settings"]["initial"] == 4 and t["settings"]["batch"] == 2 and t["settings"]["seed"] == 7
     assert t["settings"]["spread"] == "auto"
+    # the pool defaults of the library (bo::pool_optimizer_defaults), reported as used
+    assert (t["settings"]["acquisition"], t["settings"]["kappa"], t["settings"]["input_warp"],
+            t["settings"]["kernel"], t["settings"]["prior"]) == ("ucb", 1.0, "rank", "matern32", "none")
     assert len(t["timings"]["iteration_seconds"]) == 5
     # the initial rows come first: a run without iterations measures exactly them; same seed, same trace
     init = tmp_path / "init.json"
@@ -316,6 +319,14 @@ def test_pool_bad_input(cli, tmp_path):
     res = run(cli, "bo", "pool", tmp_path / "pool.csv", "--objective", "y", "--initial", 100, "--iterations", 2,
               "-o", out)
     assert res.returncode == 2 and "initial" in one_error_line(res)
+    res = run(cli, "bo", "pool", tmp_path / "pool.csv", "--objective", "y", "--initial", 3, "--iterations", 2,
+              "--input-warp", "quantile", "-o", out)
+    line = one_error_line(res)
+    assert res.returncode == 2 and "input warp" in line and "quantile" in line
+    res = run(cli, "bo", "pool", tmp_path / "pool.csv", "--objective", "y", "--initial", 3, "--iterations", 2,
+              "--prior", "lognormal", "-o", out)
+    line = one_error_line(res)
+    assert res.returncode == 2 and "prior" in line and "lognormal" in line
     bad = tmp_path / "bad.csv"
     bad.write_text("a,b,y\n1,2,3\n1,x,4\n")
     res = run(cli, "bo", "pool", bad, "--objective", "y", "--initial", 1, "--iterations", 1, "-o", out)

@@ -33,6 +33,8 @@ std::string kernel_name(KernelType k);
 /// noise variance ~ Gamma(1.1, rate 0.05) — the defaults of BoTorch's SingleTaskGP, which work for standardised y
 /// on a unit box.
 enum class Prior { None, Gamma };
+Prior parse_prior(const std::string& name);  ///< "none" | "gamma"; InvalidArgument otherwise
+std::string prior_name(Prior p);
 
 struct Hyperparameters {
   double signal_variance = 1.0;   ///< s2, model units of y squared
