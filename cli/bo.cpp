@@ -233,7 +233,8 @@ void run_suggest(const SuggestArgs& a) {
 
 // ---------------------------------------------------------------------------------------------------------------
 struct PoolArgs {
-  std::string file, objective, parameters, output, input_warp = bo::input_warp_name(bo::pool_optimizer_defaults().input_warp);
+  std::string file, objective, parameters, output;
+  std::string input_warp = bo::input_warp_name(bo::pool_optimizer_defaults().input_warp);
   bool minimize = false;
   int initial = 0, iterations = 0, batch = 1;
   ModelArgs m;

@@ -53,12 +53,8 @@ void bind_bayesopt(py::module_& m) {
       .def_readwrite("standardize_y", &GpOptions::standardize_y)
       .def_readwrite("optimize", &GpOptions::optimize)
       .def_property(
-          "prior", [](const GpOptions& o) { return o.prior == Prior::Gamma ? "gamma" : "none"; },
-          [](GpOptions& o, const std::string& s) {
-            if (s == "gamma") o.prior = Prior::Gamma;
-            else if (s == "none") o.prior = Prior::None;
-            else throw tsunagu::InvalidArgument("prior: unknown '" + s + "' (none, gamma)");
-          })
+          "prior", [](const GpOptions& o) { return prior_name(o.prior); },
+          [](GpOptions& o, const std::string& s) { o.prior = parse_prior(s); })
       .def_readwrite("restarts", &GpOptions::restarts)
       .def_readwrite("max_iterations", &GpOptions::max_iterations)
       .def_readwrite("seed", &GpOptions::seed)

@@ -370,8 +370,11 @@ def peer_key(ds, meth, init, iters, seed):
     """Everything a peer's pool run depends on: a cached order is reused only when all of it is equal."""
     import sklearn
     import scipy
+    import inspect
     digest = hashlib.sha256(np.ascontiguousarray(ds["X"]).tobytes() + np.ascontiguousarray(ds["v"]).tobytes())
-    return (f"{ds['name']}|{digest.hexdigest()[:16]}|{meth}|init={','.join(map(str, map(int, init)))}|iters={iters}|"
+    # the peers' own code too: an edited peer_pool or _ei must not reuse orders computed by the old one
+    code = hashlib.sha256((inspect.getsource(peer_pool) + inspect.getsource(_ei)).encode()).hexdigest()[:12]
+    return (f"{ds['name']}|{digest.hexdigest()[:16]}|code={code}|{meth}|init={','.join(map(str, map(int, init)))}|iters={iters}|"
             f"seed={seed}|rf_trees={RF_TREES}|gp_restarts={GP_RESTARTS}|sklearn={sklearn.__version__}|"
             f"scipy={scipy.__version__}|numpy={np.__version__}")
 
