@@ -174,13 +174,18 @@ bo::OptimizerOptions optimizer_options(const ModelArgs& m) {
 
 // ---------------------------------------------------------------------------------------------------------------
 struct SuggestArgs {
-  std::string space, data, pending, output;
+  std::string space, data, pending, output, input_warp = "none";
   int batch = 1;
   ModelArgs m;
 };
 
 void run_suggest(const SuggestArgs& a) {
-  const auto o = optimizer_options(a.m);
+  auto o = optimizer_options(a.m);
+  o.input_warp = bo::parse_input_warp(a.input_warp);
+  // The rank encodings need a pool to rank against; refuse rather than ignore them.
+  if (o.input_warp != bo::InputWarp::None && o.input_warp != bo::InputWarp::Learned)
+    throw InvalidArgument("--input-warp: '" + a.input_warp +
+                          "' needs a candidate pool (bo pool); bo suggest takes none or learned");
   const bo::Space space = bo::read_space_toml(a.space);
   if (space.objectives.empty())
     throw ParseError(a.space, 0, "objective", "no [[objective]] table: bo suggest needs at least one objective");
@@ -316,6 +321,10 @@ void register_bo(CLI::App& app) {
       ->check(non_negative(true))
       ->capture_default_str();
   add_model_args(sug, sa.m);
+  sug->add_option("--input-warp", sa.input_warp,
+                  "parameter columns as the GP sees them: none (min-max over the bounds) | learned (a Kumaraswamy "
+                  "CDF warp per column, learned with the GP hyperparameters)")
+      ->capture_default_str();
   sug->add_option("-o,--output", sa.output, "CSV of the proposals (default: stdout)");
   sug->callback([] { run_suggest(sa); });
 
@@ -341,7 +350,9 @@ void register_bo(CLI::App& app) {
   add_model_args(pool, pa.m);
   pool->add_option("--input-warp", pa.input_warp,
                    "parameter columns as the GP sees them: none (min-max) | rank (mid-rank among the pool's rows, "
-                   "in [0, 1]) | auto (whichever fits the observations with the higher marginal likelihood)")
+                   "in [0, 1]) | auto (whichever of the two fits the observations with the higher marginal "
+                   "likelihood) | learned (a Kumaraswamy CDF warp per column, learned with the GP hyperparameters) | "
+                   "rank+learned (the learned warp on the rank encoding)")
       ->capture_default_str();
   pool->add_option("-o,--output", pa.output, "trace JSON to write (order, best_so_far, settings, timings)")->required();
   pool->callback([] { run_pool_cmd(pa); });

@@ -25,6 +25,10 @@ py::dict hyper_dict(const Hyperparameters& h) {
   d["signal_variance"] = h.signal_variance;
   d["lengthscales"] = Eigen::VectorXd(h.lengthscales);
   d["noise_variance"] = h.noise_variance;
+  if (h.warp_a.size() > 0) {
+    d["warp_a"] = Eigen::VectorXd(h.warp_a);
+    d["warp_b"] = Eigen::VectorXd(h.warp_b);
+  }
   return d;
 }
 
@@ -55,6 +59,9 @@ void bind_bayesopt(py::module_& m) {
       .def_property(
           "prior", [](const GpOptions& o) { return prior_name(o.prior); },
           [](GpOptions& o, const std::string& s) { o.prior = parse_prior(s); })
+      .def_readwrite("warp_inputs", &GpOptions::warp_inputs)
+      .def_readwrite("warp_min", &GpOptions::warp_min)
+      .def_readwrite("warp_max", &GpOptions::warp_max)
       .def_readwrite("restarts", &GpOptions::restarts)
       .def_readwrite("max_iterations", &GpOptions::max_iterations)
       .def_readwrite("seed", &GpOptions::seed)
@@ -65,14 +72,18 @@ void bind_bayesopt(py::module_& m) {
       .def(py::init<GpOptions>(), py::arg("options"))
       .def(
           "set_hyperparameters",
-          [](GaussianProcess& gp, double s2, const Eigen::VectorXd& l, double noise) {
+          [](GaussianProcess& gp, double s2, const Eigen::VectorXd& l, double noise,
+             const std::optional<Eigen::VectorXd>& warp_a, const std::optional<Eigen::VectorXd>& warp_b) {
             Hyperparameters h;
             h.signal_variance = s2;
             h.lengthscales = l;
             h.noise_variance = noise;
+            if (warp_a) h.warp_a = *warp_a;
+            if (warp_b) h.warp_b = *warp_b;
             gp.set_hyperparameters(h);
           },
-          py::arg("signal_variance"), py::arg("lengthscales"), py::arg("noise_variance"))
+          py::arg("signal_variance"), py::arg("lengthscales"), py::arg("noise_variance"),
+          py::arg("warp_a") = py::none(), py::arg("warp_b") = py::none())
       .def("fit", &GaussianProcess::fit, py::arg("X"), py::arg("y"), py::call_guard<py::gil_scoped_release>())
       .def("add_observation", &GaussianProcess::add_observation, py::arg("x"), py::arg("y"))
       .def_property_readonly("n", &GaussianProcess::n)

@@ -61,12 +61,16 @@ class GaussianProcess:
     normalize_x, standardize_y : input scaling to [0, 1] by the training min/max; y centred and scaled
     prior : None or "gamma" (MAP with BoTorch's default Gamma priors)
     optimize : False keeps the hyperparameters given to :meth:`set_hyperparameters`
+    warp_inputs : learn a Kumaraswamy CDF warp 1 - (1 - x^a)^b of each input (Snoek et al. 2014) with the other
+        hyperparameters; inputs in model units must lie in [0, 1] (normalize_x does that for the training range;
+        points outside are clamped). A normal prior on log a and log b (mean 0, variance 0.75) is part of the objective.
     restarts, seed, threads : multi-start L-BFGS-B settings (threads 0 = all cores)
     """
 
     def __init__(self, kernel: str = "matern52", *, ard: bool = True, noise: Optional[float] = None,
                  normalize_x: bool = True, standardize_y: bool = True, prior: Optional[str] = None,
-                 optimize: bool = True, restarts: int = 3, seed: int = 0, threads: int = 0):
+                 optimize: bool = True, warp_inputs: bool = False, restarts: int = 3, seed: int = 0,
+                 threads: int = 0):
         o = _bo.GpOptions()
         o.kernel = kernel
         o.ard = bool(ard)
@@ -77,16 +81,20 @@ class GaussianProcess:
         o.standardize_y = bool(standardize_y)
         o.prior = "none" if prior is None else prior
         o.optimize = bool(optimize)
+        o.warp_inputs = bool(warp_inputs)
         o.restarts = int(restarts)
         o.seed = int(seed)
         o.threads = int(threads)
         o.validate()
         self._gp = _bo.GaussianProcess(o)
 
-    def set_hyperparameters(self, signal_variance: float, lengthscales, noise_variance: float) -> "GaussianProcess":
-        """Fix hyperparameters in model units (used as given when ``optimize=False``, else as the first start)."""
+    def set_hyperparameters(self, signal_variance: float, lengthscales, noise_variance: float, warp_a=None,
+                            warp_b=None) -> "GaussianProcess":
+        """Fix hyperparameters in model units (used as given when ``optimize=False``, else as the first start).
+        warp_a, warp_b: Kumaraswamy parameters per input dimension (``warp_inputs=True`` only; None = identity)."""
+        vec = (lambda v: None if v is None else np.atleast_1d(np.asarray(v, float)))
         self._gp.set_hyperparameters(float(signal_variance), np.atleast_1d(np.asarray(lengthscales, float)),
-                                     float(noise_variance))
+                                     float(noise_variance), vec(warp_a), vec(warp_b))
         return self
 
     def fit(self, X, y) -> "GaussianProcess":
@@ -115,7 +123,8 @@ class GaussianProcess:
         self._gp.add_observation(np.asarray(x, float).ravel(), float(y))
 
     def log_marginal_likelihood(self, theta=None, eval_gradient: bool = False):
-        """At the fitted hyperparameters, or at ``theta`` = [log s2, log l..., (log noise)] with its gradient."""
+        """At the fitted hyperparameters, or at ``theta`` = [log s2, log l..., (log noise), (log a..., log b...)]
+        with its gradient."""
         if theta is None:
             return self._gp.log_marginal_likelihood()
         value, grad = self._gp.log_marginal_likelihood_at(np.asarray(theta, float).ravel())
@@ -253,9 +262,11 @@ class Optimizer:
         "auto" (default: measurement for :meth:`suggest_pool`, latent for :meth:`suggest`)
     y_transform : "none" (default) | "power": Yeo-Johnson warping of each objective before the GP fit (lambda by
         maximum likelihood); reported means become back-transformed medians
-    input_warp : :meth:`suggest_pool` only: "none" (default; columns min-max over the space) | "rank" (each column
-        replaced by the mid-rank of its value among the pool's rows, in [0, 1]) | "auto" (whichever of the two fits
-        the observations with the higher marginal likelihood, decided at each call)
+    input_warp : "none" (default; columns min-max over the space) | "learned" (the GP learns a Kumaraswamy warp of
+        each column, see :class:`GaussianProcess` ``warp_inputs``) and, for :meth:`suggest_pool` only, "rank" (each
+        column replaced by the mid-rank of its value among the pool's rows, in [0, 1]) | "auto" (whichever of none
+        and rank fits the observations with the higher marginal likelihood, decided at each call) | "rank+learned"
+        (the learned warp on top of the rank encoding)
     candidates, starts : random candidates and L-BFGS-B refinements of the acquisition
     reference_point : multi-objective hypervolume reference (natural units), default automatic
     seed, threads
@@ -352,7 +363,8 @@ def run_pool(csv, objective: str, *, parameters: Sequence[str] = (), initial: in
 
     acquisition, kappa, input_warp, kernel : None takes the pool defaults of the library (the same as
         ``tsunagu bo pool``): "ucb" with kappa 1 on rank-warped inputs, "matern32" (ARD). input_warp: "none" (min-max) | "rank" (mid-rank of each column
-        among the pool's rows, in [0, 1]) | "auto" (whichever encoding gives the higher marginal likelihood).
+        among the pool's rows, in [0, 1]) | "auto" (whichever encoding gives the higher marginal likelihood) |
+        "learned" (a Kumaraswamy warp per column learned with the GP) | "rank+learned".
     prior : None or "gamma" (MAP with BoTorch's Gamma priors) for the GP hyperparameters
     """
     o = _bo.pool_optimizer_defaults()

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <functional>
 #include <limits>
+#include <numbers>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -54,6 +55,50 @@ struct GammaPrior {
 constexpr GammaPrior kLengthscalePrior{3.0, 6.0}, kSignalPrior{2.0, 0.15}, kNoisePrior{1.1, 0.05};
 
 unsigned resolve_threads(unsigned t) { return t == 0 ? core::default_threads() : t; }
+
+// Input warping (see the header). Inputs are clamped to [0, 1] and mapped to [eps, 1 - eps] so that log x and
+// log(1 - x^a) stay finite; the prior on log a and log b is N(0, kWarpPriorVar).
+constexpr double kWarpEps = 1e-7, kWarpPriorVar = 0.75;
+
+struct WarpValue {
+  double w, dloga, dlogb, dx;  // w(x) and its derivatives by log a, log b and x
+};
+
+WarpValue kumaraswamy(double x, double a, double b) {
+  const bool inside = x > 0 && x < 1;  // clamped outside: dw/dx = 0
+  const double xe = kWarpEps + (1 - 2 * kWarpEps) * std::clamp(x, 0.0, 1.0);
+  const double lx = std::log(xe);
+  const double t = std::exp(a * lx);            // x^a
+  const double lomt = std::log(-std::expm1(a * lx));  // log(1 - x^a), accurate near x = 1
+  const double pb = std::exp(b * lomt);         // (1 - x^a)^b
+  const double pbm1 = std::exp((b - 1) * lomt);  // (1 - x^a)^(b-1)
+  WarpValue v;
+  v.w = -std::expm1(b * lomt);  // 1 - (1 - x^a)^b, accurate near w = 0
+  v.dloga = a * b * pbm1 * t * lx;
+  v.dlogb = -b * pb * lomt;
+  v.dx = inside ? (1 - 2 * kWarpEps) * a * b * std::exp((a - 1) * lx) * pbm1 : 0.0;
+  return v;
+}
+
+/// Warped copy of U (n, dim); with Da/Db also dW/dlog a and dW/dlog b (n, dim each).
+Eigen::MatrixXd warp_matrix(const Eigen::MatrixXd& U, const Eigen::VectorXd& a, const Eigen::VectorXd& b,
+                            Eigen::MatrixXd* Da = nullptr, Eigen::MatrixXd* Db = nullptr) {
+  Eigen::MatrixXd W(U.rows(), U.cols());
+  if (Da) Da->resize(U.rows(), U.cols());
+  if (Db) Db->resize(U.rows(), U.cols());
+  for (Eigen::Index d = 0; d < U.cols(); ++d)
+    for (Eigen::Index i = 0; i < U.rows(); ++i) {
+      const WarpValue v = kumaraswamy(U(i, d), a[d], b[d]);
+      W(i, d) = v.w;
+      if (Da) (*Da)(i, d) = v.dloga;
+      if (Db) (*Db)(i, d) = v.dlogb;
+    }
+  return W;
+}
+
+double warp_log_prior(double log_param) {
+  return -0.5 * log_param * log_param / kWarpPriorVar - 0.5 * std::log(2 * std::numbers::pi * kWarpPriorVar);
+}
 
 /// In-place Cholesky (lower) of a symmetric positive-definite A, right-looking by column panels: factor the
 /// diagonal block, solve the panel below it, update the trailing lower triangle; the last two in parallel
@@ -101,6 +146,7 @@ struct LmlProblem {
   bool learn_noise;
   double fixed_noise;   // used when !learn_noise
   Prior prior;
+  bool warp = false;    // theta ends with log a (dim), log b (dim); X is before the warp
 };
 
 /// Buffers reused across evaluations (n x n each; allocating and first-touching 8 MB per matrix per call would
@@ -110,7 +156,7 @@ struct LmlWorkspace {
   Eigen::MatrixXd H;     // per pair -2 dk/dr^2: dk_ij / dlog l_d = H_ij (x_id - x_jd)^2 / l_d^2 (lower)
   Eigen::MatrixXd Linv;  // L^-1 (lower)
   Eigen::MatrixXd W;     // K^-1 (lower), then (alpha alpha^T - K^-1) o H
-  Eigen::MatrixXd Xe;    // scaled, centred inputs plus a column of ones
+  Eigen::MatrixXd Xe;    // scaled, centred inputs, a column of ones, then (warp) dW/dlog a, dW/dlog b scaled
   Eigen::MatrixXd M;     // W Xe
   Eigen::VectorXd alpha;
   double jitter = 0;
@@ -167,21 +213,36 @@ void for_each_column_folded(Eigen::Index n, unsigned threads, const std::functio
 /// The s2 and noise terms use tr(A K_y) = y^T alpha - n and tr(A) = alpha^T alpha - tr(K^-1).
 double evaluate_lml(const LmlProblem& pb, const Eigen::VectorXd& theta, Eigen::VectorXd* grad, LmlWorkspace& ws,
                     unsigned threads) {
-  const Eigen::MatrixXd& X = *pb.X;
   const Eigen::VectorXd& y = *pb.y;
-  const Eigen::Index n = X.rows(), dim = X.cols(), p = pb.p;
+  const Eigen::Index n = pb.X->rows(), dim = pb.X->cols(), p = pb.p;
   if (!theta.allFinite()) throw NumericalError("log marginal likelihood: non-finite theta");
   const double s2 = std::exp(theta[0]);
   const Eigen::VectorXd l = theta.segment(1, p).array().exp();
   const double noise = pb.learn_noise ? std::exp(theta[p + 1]) : pb.fixed_noise;
+  const Eigen::Index q = 1 + p + (pb.learn_noise ? 1 : 0);  // first warp parameter
+  Eigen::MatrixXd Xw, Da, Db;
+  if (pb.warp)
+    Xw = warp_matrix(*pb.X, theta.segment(q, dim).array().exp(), theta.segment(q + dim, dim).array().exp(),
+                     grad ? &Da : nullptr, grad ? &Db : nullptr);
+  const Eigen::MatrixXd& X = pb.warp ? Xw : *pb.X;
 
-  // Scaled inputs, centred (distances are translation invariant; centring keeps x^2 terms small).
-  ws.Xe.resize(n, dim + 1);
+  // Scaled inputs, centred (distances are translation invariant; centring keeps x^2 terms small). With the warp,
+  // its derivatives divided by the lengthscales ride along in the same symmetric product.
+  const Eigen::Index nw = pb.warp ? 2 * dim : 0;
+  ws.Xe.resize(n, dim + 1 + nw);
   for (Eigen::Index d = 0; d < dim; ++d) {
     ws.Xe.col(d) = X.col(d) / detail::lengthscale(l, d);
     ws.Xe.col(d).array() -= ws.Xe.col(d).mean();
   }
   ws.Xe.col(dim).setOnes();
+  if (pb.warp && grad) {
+    for (Eigen::Index d = 0; d < dim; ++d) {
+      ws.Xe.col(dim + 1 + d) = Da.col(d) / detail::lengthscale(l, d);
+      ws.Xe.col(dim + 1 + dim + d) = Db.col(d) / detail::lengthscale(l, d);
+    }
+  } else if (pb.warp) {
+    ws.Xe.rightCols(nw).setZero();
+  }
   const auto Xs = ws.Xe.leftCols(dim);
   const Eigen::MatrixXd Xsm = Xs;  // contiguous copy for the column kernel
 
@@ -229,7 +290,19 @@ double evaluate_lml(const LmlProblem& pb, const Eigen::VectorXd& theta, Eigen::V
     else
       (*grad)[1] = gl.sum();
     if (pb.learn_noise) (*grad)[p + 1] = 0.5 * noise * tr_a;
+    // Warp: dK_ij/dphi = dk/dr^2 * 2 (xs_i - xs_j)(zs_i - zs_j) with zs = (dW/dphi) / l, so the term is
+    // -sum_{i>j} W_ij dxs dzs = -(sum_i s_i xs_i zs_i - xs^T W zs), the lengthscale identity with two vectors.
+    for (Eigen::Index c = 0; c < nw; ++c) {
+      const Eigen::Index d = c % dim;
+      const auto z = ws.Xe.col(dim + 1 + c).array();
+      (*grad)[q + c] = -((s * Xs.col(d).array() * z).sum() - Xs.col(d).dot(ws.M.col(dim + 1 + c)));
+    }
   }
+  if (pb.warp)
+    for (Eigen::Index c = 0; c < nw; ++c) {
+      value += warp_log_prior(theta[q + c]);
+      if (grad) (*grad)[q + c] -= theta[q + c] / kWarpPriorVar;
+    }
 
   if (pb.prior == Prior::Gamma) {
     value += kSignalPrior.log_pdf(s2);
@@ -399,6 +472,10 @@ void GpOptions::validate() const {
     throw InvalidArgument("noise_min: must be a finite value > 0 (got " + num(noise_min) + ")");
   if (!positive(noise_max) || !(noise_max > noise_min))
     throw InvalidArgument("noise_max: must be finite and > noise_min (got " + num(noise_max) + ")");
+  if (!(std::isfinite(warp_min) && warp_min > 0 && warp_min < 1))
+    throw InvalidArgument("warp_min: must be in (0, 1) (got " + num(warp_min) + ")");
+  if (!(std::isfinite(warp_max) && warp_max > 1))
+    throw InvalidArgument("warp_max: must be a finite value > 1 (got " + num(warp_max) + ")");
 }
 
 GaussianProcess::GaussianProcess(GpOptions options) : options_(std::move(options)) {
@@ -425,6 +502,19 @@ void GaussianProcess::set_hyperparameters(const Hyperparameters& h) {
   if (fitted() && options_.ard && h.lengthscales.size() != 1 && h.lengthscales.size() != X_.cols())
     throw InvalidArgument("lengthscales: expected " + std::to_string(X_.cols()) + " (dim) or 1 entries (got " +
                           std::to_string(h.lengthscales.size()) + ")");
+  if (h.warp_a.size() != h.warp_b.size())
+    throw InvalidArgument("warp_b: has " + std::to_string(h.warp_b.size()) + " entries but warp_a has " +
+                          std::to_string(h.warp_a.size()));
+  if (h.warp_a.size() > 0 && !options_.warp_inputs)
+    throw InvalidArgument("warp_a: warp parameters given but the GaussianProcess has warp_inputs = false");
+  for (const auto* v : {&h.warp_a, &h.warp_b})
+    for (Eigen::Index i = 0; i < v->size(); ++i)
+      if (!(std::isfinite((*v)[i]) && (*v)[i] > 0))
+        throw InvalidArgument(std::string(v == &h.warp_a ? "warp_a" : "warp_b") + ": entry " + std::to_string(i) +
+                              " must be a finite value > 0 (got " + num((*v)[i]) + ")");
+  if (fitted() && h.warp_a.size() > 0 && h.warp_a.size() != X_.cols())
+    throw InvalidArgument("warp_a: expected " + std::to_string(X_.cols()) + " (dim) entries (got " +
+                          std::to_string(h.warp_a.size()) + ")");
   const Hyperparameters old = hyper_;
   const bool old_set = hyper_set_;
   hyper_ = h;
@@ -433,14 +523,31 @@ void GaussianProcess::set_hyperparameters(const Hyperparameters& h) {
     if (options_.ard && hyper_.lengthscales.size() == 1)
       hyper_.lengthscales = Eigen::VectorXd::Constant(X_.cols(), h.lengthscales[0]);
     try {
+      apply_warp();
       factorize();
     } catch (...) {  // keep the model as it was
       hyper_ = old;
       hyper_set_ = old_set;
+      apply_warp();
       factorize();
       throw;
     }
   }
+}
+
+void GaussianProcess::apply_warp() {
+  if (!options_.warp_inputs) return;
+  const Eigen::Index dim = Xu_.cols();
+  if (hyper_.warp_a.size() != dim) {
+    hyper_.warp_a = Eigen::VectorXd::Ones(dim);
+    hyper_.warp_b = Eigen::VectorXd::Ones(dim);
+  }
+  X_ = warp_matrix(Xu_, hyper_.warp_a, hyper_.warp_b);
+}
+
+Eigen::MatrixXd GaussianProcess::warp_rows(const Eigen::MatrixXd& U) const {
+  if (!options_.warp_inputs) return U;
+  return warp_matrix(U, hyper_.warp_a, hyper_.warp_b);
 }
 
 void GaussianProcess::fit(const Eigen::MatrixXd& X, const Eigen::VectorXd& y) {
@@ -498,9 +605,15 @@ void GaussianProcess::fit(const Eigen::MatrixXd& X, const Eigen::VectorXd& y) {
   } else if (options_.ard && hyper_.lengthscales.size() == 1) {
     hyper_.lengthscales = Eigen::VectorXd::Constant(dim, hyper_.lengthscales[0]);
   }
+  if (options_.warp_inputs && hyper_.warp_a.size() != dim) {  // identity start
+    hyper_.warp_a = Eigen::VectorXd::Ones(dim);
+    hyper_.warp_b = Eigen::VectorXd::Ones(dim);
+  }
+  // X_ holds the unwarped model-unit inputs while the hyperparameters (and the warp) are searched.
 
   if (options_.optimize) {
-    const Eigen::Index nt = 1 + p + (options_.learn_noise ? 1 : 0);
+    const Eigen::Index q = 1 + p + (options_.learn_noise ? 1 : 0);  // first warp parameter
+    const Eigen::Index nt = q + (options_.warp_inputs ? 2 * dim : 0);
     Eigen::VectorXd lb(nt), ub(nt);
     lb[0] = std::log(kSignalMinRel * v);
     ub[0] = std::log(kSignalMaxRel * v);
@@ -510,8 +623,11 @@ void GaussianProcess::fit(const Eigen::MatrixXd& X, const Eigen::VectorXd& y) {
       lb[p + 1] = std::log(options_.noise_min);
       ub[p + 1] = std::log(options_.noise_max);
     }
+    lb.tail(nt - q).setConstant(std::log(options_.warp_min));
+    ub.tail(nt - q).setConstant(std::log(options_.warp_max));
     const double fixed_noise = hyper_.noise_variance;
-    const LmlProblem pb{&X_, &y_, options_.kernel, p, options_.learn_noise, fixed_noise, options_.prior};
+    const LmlProblem pb{&X_,           &y_, options_.kernel, p, options_.learn_noise, fixed_noise, options_.prior,
+                        options_.warp_inputs};
 
     // Starts: the current hyperparameters, then random ones in a plausible region (scikit-learn draws from the
     // whole box; a 1e3-unit lengthscale start wastes its run on a flat likelihood).
@@ -526,6 +642,7 @@ void GaussianProcess::fit(const Eigen::MatrixXd& X, const Eigen::VectorXd& y) {
       for (Eigen::Index d = 0; d < p; ++d)
         t[1 + d] = std::log(options_.ard ? range[d] : range.mean()) + uni(std::log(0.05), std::log(2.0));
       if (options_.learn_noise) t[p + 1] = std::log(v) + uni(std::log(1e-6), std::log(0.3));
+      for (Eigen::Index c = q; c < nt; ++c) t[c] = uni(-1.0, 1.0);  // warp parameters between 1/e and e
       starts.push_back(t.cwiseMax(lb).cwiseMin(ub));
     }
 
@@ -564,7 +681,8 @@ void GaussianProcess::fit(const Eigen::MatrixXd& X, const Eigen::VectorXd& y) {
       Eigen::MatrixXd Xsub;
       Eigen::VectorXd ysub;
       subset(coarse_n, Xsub, ysub);
-      const LmlProblem sub{&Xsub, &ysub, options_.kernel, p, options_.learn_noise, fixed_noise, options_.prior};
+      const LmlProblem sub{&Xsub, &ysub, options_.kernel, p, options_.learn_noise, fixed_noise, options_.prior,
+                           options_.warp_inputs};
       LBFGSpp::LBFGSBParam<double> coarse_param = param;
       coarse_param.epsilon = 1e-5 * static_cast<double>(coarse_n);
       coarse_param.delta = 1e-7;  // the search only has to find the basin; the polish refines (~30 % fewer evaluations)
@@ -600,14 +718,23 @@ void GaussianProcess::fit(const Eigen::MatrixXd& X, const Eigen::VectorXd& y) {
       hyper_.signal_variance = std::exp(t[0]);
       hyper_.lengthscales = t.segment(1, p).array().exp();
       if (options_.learn_noise) hyper_.noise_variance = std::exp(t[p + 1]);
+      if (options_.warp_inputs) {
+        hyper_.warp_a = t.segment(q, dim).array().exp();
+        hyper_.warp_b = t.segment(q + dim, dim).array().exp();
+      }
     }
     // All starts failing leaves the start hyperparameters; factorize() reports if they fail too.
   }
   hyper_set_ = true;
+  if (options_.warp_inputs) {
+    Xu_ = std::move(X_);
+    apply_warp();
+  }
   try {
     factorize();
   } catch (...) {  // no half-fitted model: back to unfitted
     X_.resize(0, 0);
+    Xu_.resize(0, 0);
     y_.resize(0);
     L_.resize(0, 0);
     alpha_.resize(0);
@@ -640,7 +767,8 @@ void GaussianProcess::add_observation(const Eigen::VectorXd& x, double y) {
                           ")");
   if (!x.allFinite()) throw InvalidArgument("x: contains NaN or Inf");
   if (!std::isfinite(y)) throw InvalidArgument("y: is NaN or Inf");
-  const Eigen::VectorXd xm = (x - x_lo_).array() / x_scale_.array();
+  const Eigen::VectorXd xu = (x - x_lo_).array() / x_scale_.array();
+  const Eigen::VectorXd xm = warp_rows(xu.transpose()).transpose();
   const double ym = (y - y_mean_) / y_scale_;
   const Eigen::Index n = X_.rows();
   const Eigen::VectorXd k =
@@ -651,6 +779,10 @@ void GaussianProcess::add_observation(const Eigen::VectorXd& x, double y) {
   const double d2 = c - l12.squaredNorm();
   X_.conservativeResize(n + 1, Eigen::NoChange);
   X_.row(n) = xm.transpose();
+  if (options_.warp_inputs) {
+    Xu_.conservativeResize(n + 1, Eigen::NoChange);
+    Xu_.row(n) = xu.transpose();
+  }
   y_.conservativeResize(n + 1);
   y_[n] = ym;
   if (d2 > 1e-12 * c && std::isfinite(d2)) {
@@ -669,6 +801,7 @@ void GaussianProcess::add_observation(const Eigen::VectorXd& x, double y) {
       factorize();
     } catch (...) {
       X_.conservativeResize(n, Eigen::NoChange);
+      if (options_.warp_inputs) Xu_.conservativeResize(n, Eigen::NoChange);
       y_.conservativeResize(n);
       L_ = L_old;
       jitter_ = jitter_old;
@@ -678,11 +811,16 @@ void GaussianProcess::add_observation(const Eigen::VectorXd& x, double y) {
 }
 
 Eigen::VectorXd GaussianProcess::theta() const {
-  const Eigen::Index p = hyper_.lengthscales.size();
-  Eigen::VectorXd t(1 + p + (options_.learn_noise ? 1 : 0));
+  const Eigen::Index p = hyper_.lengthscales.size(), q = 1 + p + (options_.learn_noise ? 1 : 0);
+  const Eigen::Index nw = options_.warp_inputs ? hyper_.warp_a.size() : 0;
+  Eigen::VectorXd t(q + 2 * nw);
   t[0] = std::log(hyper_.signal_variance);
   t.segment(1, p) = hyper_.lengthscales.array().log();
   if (options_.learn_noise) t[p + 1] = std::log(hyper_.noise_variance);
+  if (nw > 0) {
+    t.segment(q, nw) = hyper_.warp_a.array().log();
+    t.segment(q + nw, nw) = hyper_.warp_b.array().log();
+  }
   return t;
 }
 
@@ -695,18 +833,32 @@ double GaussianProcess::log_marginal_likelihood() const {
     for (Eigen::Index d = 0; d < hyper_.lengthscales.size(); ++d) v += kLengthscalePrior.log_pdf(hyper_.lengthscales[d]);
     if (options_.learn_noise) v += kNoisePrior.log_pdf(hyper_.noise_variance);
   }
+  if (options_.warp_inputs)
+    for (Eigen::Index d = 0; d < hyper_.warp_a.size(); ++d)
+      v += warp_log_prior(std::log(hyper_.warp_a[d])) + warp_log_prior(std::log(hyper_.warp_b[d]));
   return v;
 }
 
 double GaussianProcess::log_marginal_likelihood(const Eigen::VectorXd& theta, Eigen::VectorXd* grad) const {
   if (!fitted()) throw InvalidArgument("log_marginal_likelihood: the GaussianProcess is not fitted");
   const Eigen::Index p = options_.ard ? X_.cols() : 1;
-  const Eigen::Index nt = 1 + p + (options_.learn_noise ? 1 : 0);
+  const Eigen::Index dim = X_.cols();
+  const Eigen::Index nt = 1 + p + (options_.learn_noise ? 1 : 0) + (options_.warp_inputs ? 2 * dim : 0);
   if (theta.size() != nt)
     throw InvalidArgument("theta: expected " + std::to_string(nt) + " entries [log s2, log l (" + std::to_string(p) +
-                          ")" + (options_.learn_noise ? ", log noise" : "") + "] (got " +
-                          std::to_string(theta.size()) + ")");
-  const LmlProblem pb{&X_, &y_, options_.kernel, p, options_.learn_noise, hyper_.noise_variance, options_.prior};
+                          ")" + (options_.learn_noise ? ", log noise" : "") +
+                          (options_.warp_inputs ? ", log a (" + std::to_string(dim) + "), log b (" +
+                                                      std::to_string(dim) + ")"
+                                                : std::string()) +
+                          "] (got " + std::to_string(theta.size()) + ")");
+  const LmlProblem pb{options_.warp_inputs ? &Xu_ : &X_,
+                      &y_,
+                      options_.kernel,
+                      p,
+                      options_.learn_noise,
+                      hyper_.noise_variance,
+                      options_.prior,
+                      options_.warp_inputs};
   LmlWorkspace ws;
   return evaluate_lml(pb, theta, grad, ws, resolve_threads(options_.threads));
 }
@@ -727,7 +879,7 @@ Eigen::MatrixXd GaussianProcess::to_model_x(const Eigen::MatrixXd& X) const {
   if (X.cols() != X_.cols())
     throw InvalidArgument("X: expected " + std::to_string(X_.cols()) + " columns (got " + std::to_string(X.cols()) +
                           ")");
-  return (X.rowwise() - x_lo_.transpose()).array().rowwise() / x_scale_.transpose().array();
+  return warp_rows((X.rowwise() - x_lo_.transpose()).array().rowwise() / x_scale_.transpose().array());
 }
 
 GaussianProcess::Prediction GaussianProcess::predict(const Eigen::MatrixXd& Xs, bool include_noise) const {
@@ -778,7 +930,15 @@ void GaussianProcess::predict_with_gradient(const Eigen::VectorXd& x, double& me
     throw InvalidArgument("x: expected " + std::to_string(X_.cols()) + " entries (got " + std::to_string(x.size()) +
                           ")");
   const Eigen::Index n = X_.rows(), dim = X_.cols();
-  const Eigen::VectorXd xm = (x - x_lo_).array() / x_scale_.array();
+  Eigen::VectorXd xm = (x - x_lo_).array() / x_scale_.array();
+  // Chain rule through the warp: d/dx_d = w_d'(x_d) d/dw_d (0 where the input is clamped).
+  Eigen::VectorXd dwarp = Eigen::VectorXd::Ones(dim);
+  if (options_.warp_inputs)
+    for (Eigen::Index d = 0; d < dim; ++d) {
+      const WarpValue wv = kumaraswamy(xm[d], hyper_.warp_a[d], hyper_.warp_b[d]);
+      xm[d] = wv.w;
+      dwarp[d] = wv.dx;
+    }
   const double s2 = hyper_.signal_variance;
   // Column-wise over the training points: r^2_i, k_i and dk_i/dx_d = dk/dr^2 * 2 (x_d - X_id) / l_d^2.
   Eigen::ArrayXd r2 = Eigen::ArrayXd::Zero(n);
@@ -819,8 +979,8 @@ void GaussianProcess::predict_with_gradient(const Eigen::VectorXd& x, double& me
   }
   mean = k.dot(alpha_) * y_scale_ + y_mean_;
   variance = var_m * y_scale_ * y_scale_;
-  dmean = (dk.transpose() * alpha_).array() * y_scale_ / x_scale_.array();
-  dvariance = dvar_m.array() * (y_scale_ * y_scale_) / x_scale_.array();
+  dmean = (dk.transpose() * alpha_).array() * dwarp.array() * y_scale_ / x_scale_.array();
+  dvariance = dvar_m.array() * dwarp.array() * (y_scale_ * y_scale_) / x_scale_.array();
 }
 
 Eigen::MatrixXd GaussianProcess::sample_posterior(const Eigen::MatrixXd& Xs, int n_samples, core::Rng& rng) const {

@@ -62,7 +62,9 @@ InputWarp parse_input_warp(const std::string& name) {
   if (name == "none") return InputWarp::None;
   if (name == "rank") return InputWarp::Rank;
   if (name == "auto") return InputWarp::Auto;
-  throw InvalidArgument("input warp: unknown '" + name + "' (none, rank, auto)");
+  if (name == "learned") return InputWarp::Learned;
+  if (name == "rank+learned") return InputWarp::RankLearned;
+  throw InvalidArgument("input warp: unknown '" + name + "' (none, rank, auto, learned, rank+learned)");
 }
 
 std::string input_warp_name(InputWarp w) {
@@ -73,6 +75,10 @@ std::string input_warp_name(InputWarp w) {
       return "rank";
     case InputWarp::Auto:
       return "auto";
+    case InputWarp::Learned:
+      return "learned";
+    case InputWarp::RankLearned:
+      return "rank+learned";
   }
   return "?";
 }
@@ -423,6 +429,7 @@ Fitted fit_models(const Space& space, const OptimizerOptions& o, const MatrixXd&
   // The encoding already maps the search box onto [0, 1]^dim, which is what the lengthscale bounds and priors
   // assume; rescaling again by the data's min/max would stretch a cluster of early observations over the box.
   g.normalize_x = false;
+  g.warp_inputs = o.input_warp == InputWarp::Learned || o.input_warp == InputWarp::RankLearned;
   if (g.threads == 0) g.threads = o.threads;
   for (Index j = 0; j < k; ++j) {
     g.seed = o.seed + static_cast<std::uint64_t>(j);
@@ -1082,6 +1089,8 @@ Suggestion Optimizer::suggest(const Observations& data, int batch) const {
     out.p_feasible(q) = engine.p_feasible(ch.enc);
   }
   out.method = with_notes(r.method, f, data.pending.rows());
+  if (options_.input_warp == InputWarp::Learned || options_.input_warp == InputWarp::RankLearned)
+    out.method += "; learned input warp";
   return out;
 }
 
@@ -1135,8 +1144,9 @@ PoolSuggestion Optimizer::suggest_pool(const MatrixXd& pool, const std::vector<s
   };
   std::string warp_note;
   Fitted f;
-  if (options_.input_warp == InputWarp::None) {
+  if (options_.input_warp == InputWarp::None || options_.input_warp == InputWarp::Learned) {
     f = fit_on(c.E);
+    if (options_.input_warp == InputWarp::Learned) warp_note = "learned input warp";
   } else {
     MatrixXd R = rank_columns(c.E);
     f = fit_on(R);
@@ -1149,7 +1159,8 @@ PoolSuggestion Optimizer::suggest_pool(const MatrixXd& pool, const std::vector<s
       warp_note = std::string(rank ? "rank-warped" : "plain") + " inputs by evidence (log ML rank-warped " +
                   core::format_double(lr) + ", plain " + core::format_double(lp) + ")";
     } else {
-      warp_note = "rank-warped inputs";
+      warp_note = options_.input_warp == InputWarp::RankLearned ? "rank-warped inputs with a learned warp"
+                                                                : "rank-warped inputs";
     }
     if (rank) c.E = std::move(R);
   }

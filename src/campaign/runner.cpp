@@ -173,6 +173,7 @@ std::vector<std::int64_t> propose(Store& store) {
   snapshot["batch_method"] = bayesopt::batch_method_name(opts.batch_method);
   snapshot["spread"] = bayesopt::spread_name(opts.spread);
   snapshot["y_transform"] = bayesopt::y_transform_name(opts.y_transform);
+  snapshot["input_warp"] = bayesopt::input_warp_name(opts.input_warp);
   snapshot["n_observations"] = obs.X.rows();
   snapshot["n_pending"] = obs.pending.rows();
   snapshot["seed"] = opts.seed;
@@ -184,6 +185,10 @@ std::vector<std::int64_t> propose(Store& store) {
     m["signal_variance"] = h.signal_variance;
     m["lengthscales"] = std::vector<double>(h.lengthscales.data(), h.lengthscales.data() + h.lengthscales.size());
     m["noise_variance"] = h.noise_variance;
+    if (h.warp_a.size() > 0) {  // learned input warp: a, b per parameter column
+      m["warp_a"] = std::vector<double>(h.warp_a.data(), h.warp_a.data() + h.warp_a.size());
+      m["warp_b"] = std::vector<double>(h.warp_b.data(), h.warp_b.data() + h.warp_b.size());
+    }
     const double lml = k < s.log_marginal_likelihood.size() ? s.log_marginal_likelihood[k]
                                                             : std::numeric_limits<double>::quiet_NaN();
     m["log_marginal_likelihood"] = std::isfinite(lml) ? nlohmann::json(lml) : nlohmann::json(nullptr);

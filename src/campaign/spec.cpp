@@ -156,7 +156,8 @@ CampaignSpec parse_campaign_spec(std::string_view text, const std::string& sourc
       spec.seed = static_cast<std::uint64_t>(*v);
   }
   {
-    TableReader t(source, root, "optimizer", false, {"acquisition", "kernel", "batch_method", "spread", "y_transform", "kappa", "xi"});
+    TableReader t(source, root, "optimizer", false, {"acquisition", "kernel", "batch_method", "spread", "y_transform",
+                                                          "input_warp", "kappa", "xi"});
     // The library parsers throw InvalidArgument listing the valid names; re-thrown with the file and key.
     auto named = [&](const std::string& key, auto parse) {
       if (auto s = t.string(key)) {
@@ -171,6 +172,13 @@ CampaignSpec parse_campaign_spec(std::string_view text, const std::string& sourc
     named("kernel", [&](const std::string& s) { spec.optimizer.gp.kernel = bayesopt::parse_kernel(s); });
     named("spread", [&](const std::string& s) { spec.optimizer.spread = bayesopt::parse_spread(s); });
     named("y_transform", [&](const std::string& s) { spec.optimizer.y_transform = bayesopt::parse_y_transform(s); });
+    named("input_warp", [&](const std::string& s) {
+      const auto w = bayesopt::parse_input_warp(s);
+      // Campaigns propose continuous points: the rank encodings need a pool and are refused, not ignored.
+      if (w != bayesopt::InputWarp::None && w != bayesopt::InputWarp::Learned)
+        throw InvalidArgument("'" + s + "' needs a candidate pool; a campaign takes none or learned");
+      spec.optimizer.input_warp = w;
+    });
     named("batch_method",
           [&](const std::string& s) { spec.optimizer.batch_method = bayesopt::parse_batch_method(s); });
     if (auto v = t.number("kappa", 0, false)) spec.optimizer.kappa = *v;

@@ -1,6 +1,7 @@
 // GaussianProcess against scikit-learn (golden values from tests/bayesopt/data/gp_golden.py, scikit-learn 1.9:
 // GaussianProcessRegressor with the same kernel and fixed hyperparameters), against finite differences of its
-// own likelihood and predictions, and against a full refit for the incremental update.
+// own likelihood and predictions, against a full refit for the incremental update, and (input warping) against a
+// plain GP on inputs warped by hand.
 #include "tsunagu/bayesopt/gp.hpp"
 
 #include <gtest/gtest.h>
@@ -46,6 +47,41 @@ void make_data(int n, int dim, std::uint64_t seed, Eigen::MatrixXd& X, Eigen::Ve
     double s = 0;
     for (int d = 0; d < dim; ++d) s += std::sin(3.0 * X(i, d) * (d + 1)) / (d + 1);
     y[i] = 5 + 2 * s + noise * (tsunagu::core::uniform01(rng) - 0.5);
+  }
+}
+
+/// The analytic gradient of the log marginal likelihood at theta against central differences (step 1e-5).
+void expect_gradient_matches_central_differences(const GaussianProcess& gp, const Eigen::VectorXd& theta) {
+  Eigen::VectorXd g;
+  const double v = gp.log_marginal_likelihood(theta, &g);
+  EXPECT_NEAR(v, gp.log_marginal_likelihood(theta, nullptr), 1e-10 * std::abs(v));
+  ASSERT_EQ(g.size(), theta.size());
+  for (Eigen::Index i = 0; i < theta.size(); ++i) {
+    const double h = 1e-5;
+    Eigen::VectorXd tp = theta, tm = theta;
+    tp[i] += h;
+    tm[i] -= h;
+    const double fd = (gp.log_marginal_likelihood(tp, nullptr) - gp.log_marginal_likelihood(tm, nullptr)) / (2 * h);
+    EXPECT_NEAR(g[i], fd, 1e-6 * std::max(1.0, std::abs(fd))) << "theta[" << i << "]";
+  }
+}
+
+/// predict_with_gradient at x: mean and variance equal predict's, gradients equal central differences (step 1e-6).
+void expect_prediction_gradient_matches_predict(const GaussianProcess& gp, const Eigen::VectorXd& x) {
+  double m = 0, v = 0;
+  Eigen::VectorXd dm, dv;
+  gp.predict_with_gradient(x, m, v, dm, dv);
+  const auto p = gp.predict(x.transpose());
+  EXPECT_NEAR(m, p.mean[0], 1e-10 * std::abs(m));
+  EXPECT_NEAR(v, p.variance[0], 1e-10 * v);
+  for (Eigen::Index d = 0; d < x.size(); ++d) {
+    const double step = 1e-6;
+    Eigen::VectorXd xp = x, xm = x;
+    xp[d] += step;
+    xm[d] -= step;
+    const auto pp = gp.predict(xp.transpose()), pm = gp.predict(xm.transpose());
+    EXPECT_NEAR(dm[d], (pp.mean[0] - pm.mean[0]) / (2 * step), 1e-5 * std::max(1.0, std::abs(dm[d]))) << d;
+    EXPECT_NEAR(dv[d], (pp.variance[0] - pm.variance[0]) / (2 * step), 1e-5 * std::max(1e-2, std::abs(dv[d]))) << d;
   }
 }
 
@@ -96,57 +132,47 @@ TEST(GaussianProcess, LikelihoodGradientEqualsCentralFiniteDifferences) {
   for (KernelType k : {KernelType::RBF, KernelType::Matern32, KernelType::Matern52})
     for (bool ard : {true, false})
       for (bool learn : {true, false})
-        for (Prior prior : {Prior::None, Prior::Gamma}) {
-          SCOPED_TRACE(kernel_name(k) + (ard ? " ard" : " iso") + (learn ? " learned" : " fixed") +
-                       (prior == Prior::Gamma ? " MAP" : " ML"));
-          GpOptions o;
-          o.kernel = k;
-          o.ard = ard;
-          o.learn_noise = learn;
-          o.noise = 3e-3;
-          o.prior = prior;
-          o.optimize = false;
-          GaussianProcess gp(o);
-          gp.fit(X, y);
-          Eigen::VectorXd theta = gp.theta();
-          // move away from the defaults so every component has a sizeable gradient
-          for (Eigen::Index i = 0; i < theta.size(); ++i) theta[i] += 0.3 * std::sin(1.7 * i + 0.4);
-          Eigen::VectorXd g;
-          const double v = gp.log_marginal_likelihood(theta, &g);
-          EXPECT_NEAR(v, gp.log_marginal_likelihood(theta, nullptr), 1e-10 * std::abs(v));
-          ASSERT_EQ(g.size(), theta.size());
-          for (Eigen::Index i = 0; i < theta.size(); ++i) {
-            const double h = 1e-5;
-            Eigen::VectorXd tp = theta, tm = theta;
-            tp[i] += h;
-            tm[i] -= h;
-            const double fd =
-                (gp.log_marginal_likelihood(tp, nullptr) - gp.log_marginal_likelihood(tm, nullptr)) / (2 * h);
-            EXPECT_NEAR(g[i], fd, 1e-6 * std::max(1.0, std::abs(fd))) << "theta[" << i << "]";
+        for (Prior prior : {Prior::None, Prior::Gamma})
+          for (bool warp : {false, true}) {
+            SCOPED_TRACE(kernel_name(k) + (ard ? " ard" : " iso") + (learn ? " learned" : " fixed") +
+                         (prior == Prior::Gamma ? " MAP" : " ML") + (warp ? " warped" : ""));
+            GpOptions o;
+            o.kernel = k;
+            o.ard = ard;
+            o.learn_noise = learn;
+            o.noise = 3e-3;
+            o.prior = prior;
+            o.warp_inputs = warp;  // normalize_x puts training points on the clamp edges x = 0 and x = 1
+            o.optimize = false;
+            GaussianProcess gp(o);
+            gp.fit(X, y);
+            Eigen::VectorXd theta = gp.theta();
+            ASSERT_EQ(theta.size(), 1 + (ard ? 3 : 1) + (learn ? 1 : 0) + (warp ? 6 : 0));
+            // move away from the defaults so every component has a sizeable gradient
+            for (Eigen::Index i = 0; i < theta.size(); ++i) theta[i] += 0.3 * std::sin(1.7 * i + 0.4);
+            expect_gradient_matches_central_differences(gp, theta);
           }
-        }
 }
 
 TEST(GaussianProcess, GradientOfLargeProblemEqualsFiniteDifferences) {
-  // Several blocks of the blocked inverse (n > 96) and threads > 1.
+  // Several blocks of the blocked inverse (n > 96) and threads > 1; with and without warp parameters far from the
+  // identity.
   Eigen::MatrixXd X;
   Eigen::VectorXd y;
   make_data(300, 4, 5, X, y);
-  GpOptions o;
-  o.optimize = false;
-  o.threads = 2;
-  GaussianProcess gp(o);
-  gp.fit(X, y);
-  Eigen::VectorXd theta = gp.theta(), g;
-  theta[0] += 0.2;
-  gp.log_marginal_likelihood(theta, &g);
-  for (Eigen::Index i = 0; i < theta.size(); ++i) {
-    const double h = 1e-5;
-    Eigen::VectorXd tp = theta, tm = theta;
-    tp[i] += h;
-    tm[i] -= h;
-    const double fd = (gp.log_marginal_likelihood(tp, nullptr) - gp.log_marginal_likelihood(tm, nullptr)) / (2 * h);
-    EXPECT_NEAR(g[i], fd, 1e-6 * std::max(1.0, std::abs(fd))) << i;
+  for (bool warp : {false, true}) {
+    SCOPED_TRACE(warp ? "warped" : "plain");
+    GpOptions o;
+    o.optimize = false;
+    o.threads = 2;
+    o.warp_inputs = warp;
+    GaussianProcess gp(o);
+    gp.fit(X, y);
+    Eigen::VectorXd theta = gp.theta();
+    theta[0] += 0.2;
+    theta[5] = std::log(1e-3);  // noise: the 1e-6 start makes warped K ill-conditioned, differences inaccurate
+    for (Eigen::Index i = 6; i < theta.size(); ++i) theta[i] = (i % 2 ? 0.6 : -0.7);
+    expect_gradient_matches_central_differences(gp, theta);
   }
 }
 
@@ -294,23 +320,7 @@ TEST(GaussianProcess, PredictWithGradientEqualsPredictAndFiniteDifferences) {
     h.noise_variance = 1e-3;
     gp.set_hyperparameters(h);
     gp.fit(X, y);
-    const Eigen::Vector3d x(0.37, 1.9, 0.61);
-    double m = 0, v = 0;
-    Eigen::VectorXd dm, dv;
-    gp.predict_with_gradient(x, m, v, dm, dv);
-    const auto p = gp.predict(x.transpose());
-    EXPECT_NEAR(m, p.mean[0], 1e-10 * std::abs(m));
-    EXPECT_NEAR(v, p.variance[0], 1e-10 * v);
-    for (int d = 0; d < 3; ++d) {
-      const double hstep = 1e-6;
-      Eigen::Vector3d xp = x, xm = x;
-      xp[d] += hstep;
-      xm[d] -= hstep;
-      const auto pp = gp.predict(xp.transpose()), pm = gp.predict(xm.transpose());
-      EXPECT_NEAR(dm[d], (pp.mean[0] - pm.mean[0]) / (2 * hstep), 1e-5 * std::max(1.0, std::abs(dm[d]))) << d;
-      EXPECT_NEAR(dv[d], (pp.variance[0] - pm.variance[0]) / (2 * hstep), 1e-5 * std::max(1e-2, std::abs(dv[d])))
-          << d;
-    }
+    expect_prediction_gradient_matches_predict(gp, Eigen::Vector3d(0.37, 1.9, 0.61));
   }
 }
 
@@ -408,6 +418,171 @@ TEST(GaussianProcess, BadInputThrowsInvalidArgumentNamingTheField) {
   Hyperparameters h;
   h.lengthscales = Eigen::VectorXd::Constant(2, -1.0);
   EXPECT_THROW(gp.set_hyperparameters(h), tsunagu::InvalidArgument);
+}
+
+// ---- input warping (Kumaraswamy CDF, Snoek et al. 2014) ----
+
+/// The header's warp written out independently: clamp to [0, 1], map to [eps, 1 - eps], 1 - (1 - x^a)^b.
+double kumaraswamy_reference(double x, double a, double b) {
+  const double eps = 1e-7;
+  const double xe = eps + (1 - 2 * eps) * std::min(1.0, std::max(0.0, x));
+  return 1 - std::pow(1 - std::pow(xe, a), b);
+}
+
+/// log N(log p; 0, 0.75) summed over the warp parameters (the prior the header documents).
+double warp_prior_reference(const Eigen::VectorXd& a, const Eigen::VectorXd& b) {
+  double v = 0;
+  for (const auto* w : {&a, &b})
+    for (Eigen::Index i = 0; i < w->size(); ++i) {
+      const double l = std::log((*w)[i]);
+      v += -0.5 * l * l / 0.75 - 0.5 * std::log(2 * M_PI * 0.75);
+    }
+  return v;
+}
+
+TEST(GaussianProcessWarp, WarpedGpEqualsPlainGpOnKumaraswamyTransformedInputs) {
+  Eigen::MatrixXd X;
+  Eigen::VectorXd y;
+  make_data(25, 2, 31, X, y);
+  X.col(1) = 4 * X.col(1).array() + 1;  // normalize_x maps it to [0, 1] before the warp
+  Hyperparameters h;
+  h.signal_variance = 1.4;
+  h.lengthscales = Eigen::Vector2d(0.35, 0.6);
+  h.noise_variance = 2e-3;
+  h.warp_a = Eigen::Vector2d(0.3, 2.5);
+  h.warp_b = Eigen::Vector2d(1.7, 0.6);
+  GpOptions o;
+  o.kernel = KernelType::Matern52;
+  o.optimize = false;
+  o.warp_inputs = true;
+  GaussianProcess warped(o);
+  warped.set_hyperparameters(h);
+  warped.fit(X, y);
+  // The same model built by hand: normalise with the training min/max, warp, plain GP on the unit box.
+  const Eigen::RowVectorXd lo = X.colwise().minCoeff(), span = X.colwise().maxCoeff() - lo;
+  auto by_hand = [&](const Eigen::MatrixXd& A) {
+    Eigen::MatrixXd W(A.rows(), A.cols());
+    for (Eigen::Index i = 0; i < A.rows(); ++i)
+      for (Eigen::Index d = 0; d < A.cols(); ++d)
+        W(i, d) = kumaraswamy_reference((A(i, d) - lo[d]) / span[d], h.warp_a[d], h.warp_b[d]);
+    return W;
+  };
+  GpOptions po = o;
+  po.warp_inputs = false;
+  po.normalize_x = false;
+  GaussianProcess plain(po);
+  Hyperparameters hp = h;
+  hp.warp_a.resize(0);
+  hp.warp_b.resize(0);
+  plain.set_hyperparameters(hp);
+  plain.fit(by_hand(X), y);
+  Eigen::MatrixXd Xs(5, 2);
+  Xs << 0.5, 2.0, 0.01, 4.9, 0.99, 1.2, 0.2, 3.3, 1.2, 0.5;  // the last row lies outside: clamped to the box
+  const auto a = warped.predict(Xs), b = plain.predict(by_hand(Xs));
+  for (Eigen::Index i = 0; i < Xs.rows(); ++i) {
+    EXPECT_NEAR(a.mean[i], b.mean[i], 1e-10 * std::abs(b.mean[i])) << i;
+    EXPECT_NEAR(a.variance[i], b.variance[i], 1e-10 * b.variance[i]) << i;
+  }
+  // The log posterior is the plain marginal likelihood plus the documented prior on log a and log b.
+  const double expected = plain.log_marginal_likelihood() + warp_prior_reference(h.warp_a, h.warp_b);
+  EXPECT_NEAR(warped.log_marginal_likelihood(), expected, 1e-10 * std::abs(expected));
+  EXPECT_NEAR(warped.log_marginal_likelihood(warped.theta(), nullptr), expected, 1e-10 * std::abs(expected));
+  // Gradients with respect to the original inputs go through the warp (inside the box).
+  expect_prediction_gradient_matches_predict(warped, Eigen::Vector2d(0.4, 2.2));
+  // Incremental update with the warp equals a refit with the same hyperparameters and scaling.
+  GpOptions io = o;
+  io.normalize_x = false;  // add_observation keeps the scaling of the first fit by contract; a refit would not
+  io.standardize_y = false;
+  GaussianProcess inc(io), full(io);
+  inc.set_hyperparameters(h);
+  full.set_hyperparameters(h);
+  const Eigen::MatrixXd U = ((X.rowwise() - lo).array().rowwise() / span.array()).matrix();
+  inc.fit(U.topRows(20), y.head(20));
+  for (int i = 20; i < 25; ++i) inc.add_observation(U.row(i).transpose(), y[i]);
+  full.fit(U, y);
+  const auto ia = inc.predict(U), fa = full.predict(U);
+  for (Eigen::Index i = 0; i < U.rows(); ++i) EXPECT_NEAR(ia.mean[i], fa.mean[i], 1e-9 * std::abs(fa.mean[i])) << i;
+}
+
+TEST(GaussianProcessWarp, LearnedWarpStretchesACrowdedColumnAndIsAStationaryPoint) {
+  // y varies only through x0^0.25: on the raw column all the structure sits near 0, so the evidence favours a warp
+  // with a < 1 (stretching the low end); the second column is irrelevant noise.
+  tsunagu::core::Rng rng = tsunagu::core::make_rng(5);
+  const int n = 40;
+  Eigen::MatrixXd X(n, 2);
+  Eigen::VectorXd y(n);
+  for (int i = 0; i < n; ++i) {
+    X(i, 0) = tsunagu::core::uniform01(rng);
+    X(i, 1) = tsunagu::core::uniform01(rng);
+    y[i] = std::sin(6.0 * std::pow(X(i, 0), 0.25)) + 0.01 * (tsunagu::core::uniform01(rng) - 0.5);
+  }
+  GpOptions o;
+  o.normalize_x = false;
+  o.seed = 3;
+  GaussianProcess plain(o);
+  plain.fit(X, y);
+  o.warp_inputs = true;
+  GaussianProcess warped(o);
+  warped.fit(X, y);
+  const auto& hw = warped.hyperparameters();
+  ASSERT_EQ(hw.warp_a.size(), 2);
+  EXPECT_LT(hw.warp_a[0], 0.6);
+  // The warped model explains the data better even after paying for its prior.
+  EXPECT_GT(warped.log_marginal_likelihood(), plain.log_marginal_likelihood() + 5);
+  // Optimality: the gradient vanishes at the fitted theta in every coordinate not held by a bound.
+  Eigen::VectorXd g;
+  const Eigen::VectorXd t = warped.theta();
+  warped.log_marginal_likelihood(t, &g);
+  const double lo_l = std::log(o.lengthscale_min) + 1e-6, hi_l = std::log(o.lengthscale_max) - 1e-6;
+  for (Eigen::Index i = 0; i < t.size(); ++i) {
+    const bool at_bound = (i >= 1 && i <= 2 && (t[i] < lo_l || t[i] > hi_l)) ||
+                          (i >= 4 && (t[i] < std::log(o.warp_min) + 1e-6 || t[i] > std::log(o.warp_max) - 1e-6));
+    if (!at_bound) {
+      EXPECT_LT(std::abs(g[i]), 0.05) << "theta[" << i << "] = " << t[i];
+    }
+  }
+}
+
+TEST(GaussianProcessWarp, BadWarpInputThrowsInvalidArgumentNamingTheField) {
+  GpOptions o;
+  o.warp_min = 1.5;
+  try {
+    o.validate();
+    FAIL();
+  } catch (const tsunagu::InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("warp_min"), std::string::npos);
+  }
+  o = GpOptions{};
+  o.warp_max = 0.9;
+  EXPECT_THROW(o.validate(), tsunagu::InvalidArgument);
+  Hyperparameters h;
+  h.lengthscales = Eigen::VectorXd::Constant(2, 0.5);
+  h.warp_a = Eigen::VectorXd::Ones(2);
+  h.warp_b = Eigen::VectorXd::Ones(2);
+  GaussianProcess unwarped;  // warp_inputs = false
+  try {
+    unwarped.set_hyperparameters(h);
+    FAIL();
+  } catch (const tsunagu::InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("warp_inputs"), std::string::npos) << e.what();
+  }
+  o = GpOptions{};
+  o.warp_inputs = true;
+  GaussianProcess gp(o);
+  h.warp_b = Eigen::VectorXd::Ones(3);
+  EXPECT_THROW(gp.set_hyperparameters(h), tsunagu::InvalidArgument);
+  h.warp_b = Eigen::Vector2d(1.0, -0.5);
+  try {
+    gp.set_hyperparameters(h);
+    FAIL();
+  } catch (const tsunagu::InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("warp_b: entry 1"), std::string::npos) << e.what();
+  }
+  gp.fit(Eigen::MatrixXd::Random(6, 2), Eigen::VectorXd::LinSpaced(6, 0, 1));
+  h.warp_a = Eigen::VectorXd::Ones(3);
+  h.warp_b = Eigen::VectorXd::Ones(3);
+  EXPECT_THROW(gp.set_hyperparameters(h), tsunagu::InvalidArgument);
+  EXPECT_THROW(gp.log_marginal_likelihood(Eigen::VectorXd::Zero(4), nullptr), tsunagu::InvalidArgument);
 }
 
 }  // namespace

@@ -557,9 +557,10 @@ TEST(Optimizer, RankWarpedPoolSuggestionIsTheArgmaxOfAGpFittedOnRankEncodedRows)
   OptimizerOptions o;
   o.acquisition = Acquisition::UCB;
   o.kappa = 1.0;
-  auto truth = [&](const MatrixXd& enc) {
+  auto truth = [&](const MatrixXd& enc, bool learned = false) {
     GpOptions go = o.gp;
     go.normalize_x = false;
+    go.warp_inputs = learned;
     go.seed = o.seed;
     GaussianProcess gp(go);
     gp.fit(rows_of(enc, measured), Y.col(0));
@@ -588,6 +589,20 @@ TEST(Optimizer, RankWarpedPoolSuggestionIsTheArgmaxOfAGpFittedOnRankEncodedRows)
     EXPECT_NEAR(s.acquisition(0), rank ? top_rank : top_plain, 1e-9) << input_warp_name(w);
     EXPECT_EQ(s.method.find("rank-warped") != std::string::npos, rank) << s.method;
   }
+  // Learned warps: the same exhaustive UCB over a GP that learns a Kumaraswamy warp of the plain (Learned) or the
+  // rank encoding (RankLearned).
+  for (auto w : {InputWarp::Learned, InputWarp::RankLearned}) {
+    o.input_warp = w;
+    const auto [arg, top, lml] = truth(w == InputWarp::Learned ? Ep : Rp, true);
+    const auto s = Optimizer(sp, o).suggest_pool(pool, measured, Y, 1);
+    EXPECT_EQ(s.indices[0], arg) << input_warp_name(w);
+    EXPECT_NEAR(s.acquisition(0), top, 1e-9) << input_warp_name(w);
+    EXPECT_NE(s.method.find(w == InputWarp::Learned ? "learned input warp" : "rank-warped inputs with a learned warp"),
+              std::string::npos)
+        << s.method;
+    EXPECT_EQ(parse_input_warp(input_warp_name(w)), w);
+  }
+  o.input_warp = InputWarp::Rank;
   // reversed evidence: data smooth in x, not in rank -> Auto keeps the plain encoding
   for (int a = 0; a < 12; ++a) Y(a, 0) = std::sin(0.9 * pool(a * 10 + 3, 0)) + 0.05 * std::cos(11.0 * a);
   const auto [arg_rank2, top_rank2, lml_rank2] = truth(Rp);

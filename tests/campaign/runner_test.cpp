@@ -28,6 +28,7 @@ struct SpecOptions {
   double timeout = 600, poll_interval = 0.01;
   std::string target = "";  // empty = none
   std::uint64_t seed = 5;
+  std::string input_warp = "";  // empty = the default
 };
 
 std::string spec_text(const SpecOptions& o) {
@@ -58,6 +59,7 @@ name = "runner test"
   if (!o.target.empty()) s += "target = " + o.target + "\n";
   s += "[retry]\nmax_attempts = " + std::to_string(o.max_attempts) + "\ntimeout = " + std::to_string(o.timeout) +
        "\npoll_interval = " + std::to_string(o.poll_interval) + "\n";
+  if (!o.input_warp.empty()) s += "[optimizer]\ninput_warp = \"" + o.input_warp + "\"\n";
   return s;
 }
 
@@ -181,6 +183,23 @@ TEST_F(RunnerTest, RunReachesTheBudgetStartingEveryExperimentOnce) {
   EXPECT_EQ(snap.at("models")[0].at("lengthscales").size(), 2u);
   EXPECT_TRUE(snap.at("models")[0].contains("log_marginal_likelihood"));
   EXPECT_TRUE(std::isfinite(snap.at("models")[0].at("signal_variance").get<double>()));
+  EXPECT_EQ(snap.at("input_warp"), "none");
+  EXPECT_FALSE(snap.at("models")[0].contains("warp_a"));
+}
+
+TEST_F(RunnerTest, LearnedInputWarpIsUsedAndItsParametersAreInTheSnapshot) {
+  auto s = make({.input_warp = "learned"});
+  FakeAdapter a;
+  run(s, a);
+  EXPECT_EQ(s.counts().done, 8);
+  const auto snap = s.latest_snapshot();
+  ASSERT_TRUE(snap.is_object());
+  EXPECT_EQ(snap.at("input_warp"), "learned");
+  EXPECT_NE(snap.at("method").get<std::string>().find("learned"), std::string::npos) << snap.at("method");
+  const auto& m = snap.at("models")[0];
+  ASSERT_EQ(m.at("warp_a").size(), 2u);
+  ASSERT_EQ(m.at("warp_b").size(), 2u);
+  for (const auto& v : m.at("warp_a")) EXPECT_GT(v.get<double>(), 0.0);
 }
 
 TEST_F(RunnerTest, RequestCarriesCampaignAttemptAndNamedParametersInNaturalUnits) {

@@ -88,6 +88,7 @@ acquisition = "ucb"
 kernel = "rbf"
 batch_method = "lp"
 spread = "measurement"
+input_warp = "learned"
 kappa = 3.5
 xi = 0.01
 
@@ -116,6 +117,7 @@ seed = 99
   EXPECT_EQ(s.optimizer.gp.kernel, bayesopt::KernelType::RBF);
   EXPECT_EQ(s.optimizer.batch_method, bayesopt::BatchMethod::LocalPenalization);
   EXPECT_EQ(s.optimizer.spread, bayesopt::Spread::Measurement);
+  EXPECT_EQ(s.optimizer.input_warp, bayesopt::InputWarp::Learned);
   EXPECT_DOUBLE_EQ(s.optimizer.kappa, 3.5);
   EXPECT_DOUBLE_EQ(s.optimizer.xi, 0.01);
   EXPECT_EQ(s.stop.budget, 12);
@@ -218,6 +220,8 @@ TEST(CampaignSpec, OutOfRangeValuesAreRefusedNamingTheKey) {
       {kCampaign, "[retry]\npoll_interval = -0.5\n", "retry.poll_interval"},
       {kCampaign, "[optimizer]\nkappa = -1\n", "optimizer.kappa"},
       {kCampaign, "[optimizer]\nxi = inf\n", "optimizer.xi"},
+      {kCampaign, "[optimizer]\ninput_warp = \"rank\"\n", "optimizer.input_warp"},
+      {kCampaign, "[optimizer]\ninput_warp = \"quantile\"\n", "optimizer.input_warp"},
   };
   for (const auto& c : cases) {
     const auto m = parse_error(spec(c.extra, c.campaign));

@@ -112,6 +112,20 @@ def test_suggest_writes_valid_distinct_proposals_with_predictions(cli, files):
     assert again.stdout == out.read_text()
 
 
+def test_suggest_with_a_learned_input_warp_and_rank_refused(cli, files):
+    d, space, obs = files
+    res = run(cli, "bo", "suggest", "--space", space, "--data", obs, "--input-warp", "learned", "--seed", 2,
+              "--candidates", 200)
+    assert res.returncode == 0, res.stderr
+    header, rows = read_rows(res.stdout)
+    assert len(rows) == 1
+    check_proposal(header, rows[0])
+    for warp in ("rank", "auto", "rank+learned"):
+        res = run(cli, "bo", "suggest", "--space", space, "--data", obs, "--input-warp", warp)
+        line = one_error_line(res)
+        assert res.returncode == 2 and "--input-warp" in line and f"'{warp}'" in line and "pool" in line
+
+
 @pytest.mark.parametrize("acq,method", [("ei", "kb"), ("ucb", "lp"), ("ts", "kb"), ("nei", "ts"), ("pi", "kb")])
 def test_suggest_every_acquisition_and_batch_method(cli, files, acq, method):
     d, space, obs = files
@@ -206,6 +220,13 @@ def test_pool_trace_contract(cli, tmp_path):
     assert (t["settings"]["acquisition"], t["settings"]["kappa"], t["settings"]["input_warp"],
             t["settings"]["kernel"], t["settings"]["prior"]) == ("ucb", 1.0, "rank", "matern32", "none")
     assert len(t["timings"]["iteration_seconds"]) == 5
+    for warp in ("learned", "rank+learned"):
+        res = run(cli, "bo", "pool", tmp_path / "pool.csv", "--objective", "y", "--initial", 4, "--iterations", 3,
+                  "--seed", 7, "--input-warp", warp, "-o", out)
+        assert res.returncode == 0, res.stderr
+        t = json.loads(out.read_text())
+        assert t["settings"]["input_warp"] == warp
+        assert len(set(t["order"])) == 7 and np.allclose(t["values"], y[t["order"]])
     # the initial rows come first: a run without iterations measures exactly them; same seed, same trace
     init = tmp_path / "init.json"
     assert run(cli, "bo", "pool", tmp_path / "pool.csv", "--objective", "y", "--initial", 4, "--iterations", 0,

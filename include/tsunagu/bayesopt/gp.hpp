@@ -12,7 +12,17 @@
 /// units of y.
 ///
 /// Hyperparameter vector theta (log scale, the layout of log_marginal_likelihood): [log s2, log l_1 .. log l_p,
-/// log noise] where p = dim (ARD) or 1, and the last entry only when learn_noise.
+/// log noise, log a_1 .. log a_dim, log b_1 .. log b_dim] where p = dim (ARD) or 1, log noise only when learn_noise
+/// and the warp parameters a, b only when warp_inputs.
+///
+/// Input warping (warp_inputs; Snoek, Swersky, Zemel & Adams 2014, "Input warping for Bayesian optimization of
+/// non-stationary functions"): each model-unit input x_d, clamped to [0, 1] and mapped to [eps, 1 - eps] (eps = 1e-7),
+/// goes through the Kumaraswamy CDF w_d(x) = 1 - (1 - x^a_d)^b_d before the kernel sees it. a = b = 1 is the
+/// identity; a < 1 stretches the low end of a column (many values crowded near 0), b < 1 the high end. The warp is
+/// learned with the other hyperparameters (analytic gradients); a normal prior on log a_d and log b_d (mean 0,
+/// variance 0.75: the log-normal priors of BoTorch's warping example) is part of the objective, so a handful of
+/// points cannot bend a column arbitrarily. The inputs must lie on the unit box: with normalize_x that is the training range (prediction
+/// points outside it are clamped), without it the caller's encoding (the Optimizer's).
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -40,6 +50,8 @@ struct Hyperparameters {
   double signal_variance = 1.0;   ///< s2, model units of y squared
   Eigen::VectorXd lengthscales;   ///< size dim (ARD) or 1 (isotropic), model units of x
   double noise_variance = 1e-6;   ///< model units of y squared
+  /// Kumaraswamy warp per input dimension (warp_inputs only): size dim each, > 0; empty = identity (a = b = 1).
+  Eigen::VectorXd warp_a, warp_b;
 };
 
 struct GpOptions {
@@ -51,6 +63,8 @@ struct GpOptions {
   bool standardize_y = true;
   bool optimize = true;           ///< false: keep the hyperparameters given by set_hyperparameters (or defaults)
   Prior prior = Prior::None;      ///< Gamma: maximise log posterior (MAP) instead of the marginal likelihood
+  bool warp_inputs = false;       ///< learn a Kumaraswamy CDF warp of each input (see the top of this header)
+  double warp_min = 0.05, warp_max = 20;  ///< bounds of the warp parameters a, b; 0 < warp_min < 1 < warp_max
   int restarts = 3;               ///< extra L-BFGS starts from random theta besides the default/previous one; >= 0
   int max_iterations = 200;       ///< per L-BFGS run; >= 1
   double lengthscale_min = 1e-3, lengthscale_max = 1e3;  ///< bounds in model units (after normalize_x)
@@ -107,21 +121,26 @@ class GaussianProcess {
   /// Kernel matrix k(A, B) in model units for inputs already in model units (used by tests and by the random
   /// features).
   Eigen::MatrixXd kernel(const Eigen::MatrixXd& A, const Eigen::MatrixXd& B) const;
-  /// Map inputs (m, dim) from original to model units (normalize_x) and y back and forth (standardize_y).
+  /// Map inputs (m, dim) from original to model units: normalize_x, then the input warp (warp_inputs); y back and
+  /// forth (standardize_y).
   Eigen::MatrixXd to_model_x(const Eigen::MatrixXd& X) const;
   double y_shift() const noexcept { return y_mean_; }
   double y_scale() const noexcept { return y_scale_; }
 
-  /// Training inputs (model units) and targets (model units), for the random-feature approximation.
+  /// Training inputs (model units, warped when warp_inputs) and targets (model units), for the random-feature
+  /// approximation.
   const Eigen::MatrixXd& train_x() const noexcept { return X_; }
   const Eigen::VectorXd& train_y() const noexcept { return y_; }
 
  private:
   void factorize();  // Cholesky of K + noise I with adaptive jitter; sets L_, alpha_
+  void apply_warp();  // X_ = warp(Xu_) with the current warp parameters (identity when unset); warp_inputs only
+  Eigen::MatrixXd warp_rows(const Eigen::MatrixXd& U) const;  // the warp applied to model-unit rows (or U itself)
   GpOptions options_;
   Hyperparameters hyper_;
   bool hyper_set_ = false;
-  Eigen::MatrixXd X_;      // (n, dim) model units
+  Eigen::MatrixXd X_;      // (n, dim) model units (warped when warp_inputs)
+  Eigen::MatrixXd Xu_;     // (n, dim) model units before the warp (warp_inputs only: the likelihood needs them)
   Eigen::VectorXd y_;      // (n) model units
   Eigen::VectorXd x_lo_, x_scale_;
   double y_mean_ = 0, y_scale_ = 1;

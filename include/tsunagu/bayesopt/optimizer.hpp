@@ -55,9 +55,12 @@ std::string spread_name(Spread s);
 /// a column (compositions with many near-zero fractions) and makes the model invariant to monotone rescaling of a
 /// column, as tree models are. Auto: the GP is fitted on both and the one with the higher log marginal likelihood
 /// (the sum over objectives; log posterior under MAP) is used for that suggestion — model selection by evidence,
-/// redone at every suggestion. Continuous spaces ignore it (there is no pool to rank against).
-enum class InputWarp { None, Rank, Auto };
-InputWarp parse_input_warp(const std::string& name);  ///< none|rank|auto
+/// redone at every suggestion. Learned: the GP learns a Kumaraswamy CDF warp of each encoded column with its
+/// hyperparameters (GpOptions::warp_inputs; Snoek et al. 2014) — a smooth monotone warp chosen by the data, which
+/// also applies to continuous spaces. RankLearned: the learned warp on top of the rank encoding. Continuous spaces
+/// ignore the rank encoding (there is no pool to rank against).
+enum class InputWarp { None, Rank, Auto, Learned, RankLearned };
+InputWarp parse_input_warp(const std::string& name);  ///< none|rank|auto|learned|rank+learned
 std::string input_warp_name(InputWarp w);
 
 /// Rank encoding of a pool (m, dim): column-wise mid-ranks of equal values, mapped linearly onto [0, 1] (lowest value
