@@ -279,10 +279,7 @@ def part_pool(args, binary, work, info, notes):
     missing = [f.name for f in files if not f.exists()]
     files = [f for f in files if f.exists()]
     reps = args.pool_reps or (3 if args.quick else 10)
-    variants = []  # extra tsunagu configurations (--variant LABEL=ARGS), for tuning; not part of the verdict
-    for v in args.variant or []:
-        label, _, extra = v.partition("=")
-        variants.append((f"tsunagu {label}", shlex.split(extra)))
+    variants = parse_variants(args)
     outdir = work / "pool"
     outdir.mkdir(parents=True, exist_ok=True)
     results, raw = {}, {}
@@ -548,7 +545,16 @@ def read_next(path, names):
     return np.array([float(rows[0][n]) for n in names])
 
 
-def tsunagu_regret(binary, name, n_init, budget, seed, wdir):
+def parse_variants(args):
+    """Extra tsunagu configurations (--variant LABEL=ARGS): (label, CLI arguments); reported, never the verdict."""
+    variants = []
+    for v in args.variant or []:
+        label, _, extra = v.partition("=")
+        variants.append((f"tsunagu {label}", shlex.split(extra)))
+    return variants
+
+
+def tsunagu_regret(binary, name, n_init, budget, seed, wdir, extra=()):
     f, B, _ = FUNCS[name]
     names = [f"x{j + 1}" for j in range(len(B))]
     wdir.mkdir(parents=True, exist_ok=True)
@@ -559,7 +565,7 @@ def tsunagu_regret(binary, name, n_init, budget, seed, wdir):
     while len(y) < budget:
         write_obs(wdir / "obs.csv", names, X, y)
         cmd = [str(binary), "bo", "suggest", "--space", str(wdir / "space.toml"), "--data", str(wdir / "obs.csv"),
-               "--seed", str(seed * 1000 + len(y)), "-o", str(wdir / "next.csv")]
+               "--seed", str(seed * 1000 + len(y)), "-o", str(wdir / "next.csv"), *extra]
         r = subprocess.run(cmd, capture_output=True, text=True)
         if r.returncode != 0:
             raise RuntimeError(f"{shlex.join(cmd)} exited with {r.returncode}: {r.stderr.strip()[-500:]}")
@@ -589,6 +595,7 @@ def peer_regret(method, name, n_init, budget, seed):
 
 def part_regret(args, binary, work, info, notes):
     seeds = args.regret_seeds or (2 if args.quick else 5)
+    variants = parse_variants(args)
     out = {}
     t_part = time.time()
     futures = []
@@ -604,6 +611,12 @@ def part_regret(args, binary, work, info, notes):
                 out[name]["y"].setdefault("tsunagu", []).append(y)
                 out[name]["sec"].setdefault("tsunagu", []).append(sec)
                 out[name]["cmd"] = cmd
+                for lab, extra in variants:
+                    log(f"regret {name}: {lab} seed {s}")
+                    y, sec, _ = tsunagu_regret(binary, name, n_init, budget, args.seed + s, work / "regret" / name,
+                                               extra)
+                    out[name]["y"].setdefault(lab, []).append(y)
+                    out[name]["sec"].setdefault(lab, []).append(sec)
         for name in REGRET:
             for s in range(seeds):
                 for meth in ("skopt", "random"):
@@ -629,11 +642,13 @@ def part_regret(args, binary, work, info, notes):
              "median log10 regret halfway (evaluations) | wall s / run (median) |")
     L.append("|---|---|---|---|---|---|")
     labels = {"tsunagu": "**tsunagu**", "skopt": "scikit-optimize", "random": "random search"}
+    for lab, extra in variants:
+        labels[lab] = f"tsunagu `{shlex.join(extra)}` (variant)"
     for name, r in out.items():
         fstar = FUNCS[name][2]
         half = (r["n_init"] + r["budget"]) // 2
         first = True
-        for meth in ("tsunagu", "skopt", "random"):
+        for meth in ["tsunagu"] + [lab for lab, _ in variants] + ["skopt", "random"]:
             ys = r["y"][meth]
             reg = np.array([max(np.min(y[:r["budget"]]) - fstar, 1e-12) for y in ys])
             reg_h = np.array([max(np.min(y[:half]) - fstar, 1e-12) for y in ys])
@@ -941,8 +956,8 @@ def main():
     ap.add_argument("--pool-reps", type=int, default=0, help="pool repetitions (default 10, --quick 3)")
     ap.add_argument("--regret-seeds", type=int, default=0, help="regret seeds (default 5, --quick 2)")
     ap.add_argument("--variant", action="append", metavar="LABEL=ARGS",
-                    help="pool part: also run tsunagu with extra CLI arguments, e.g. ei='--acq ei' (repeatable; "
-                         "reported beside the default, not used for the verdict)")
+                    help="pool and regret parts: also run tsunagu with extra CLI arguments (of bo pool / bo suggest), "
+                         "e.g. ei='--acq ei' (repeatable; reported beside the default, not used for the verdict)")
     ap.add_argument("--peer-restarts", type=int, default=0, help="n_restarts_optimizer of the peers' GP in the "
                     "speed part (default %(default)s: one start; each restart multiplies the minutes it takes)")
     ap.add_argument("--no-peer-cache", action="store_true", help="pool part: recompute every peer run instead of "
