@@ -207,8 +207,7 @@ void run_predict(const PredictArgs& a) {
 }  // namespace
 
 void register_bio(CLI::App& app) {
-  auto* b = app.add_subcommand("bio", "molecular structure -> measured response: RDKit descriptors, ANN ensembles, "
-                                      "weight analysis, screening");
+  auto* b = app.add_subcommand("bio", kBioSummary);
   b->require_subcommand(1);
 
   static DescriptorArgs da;

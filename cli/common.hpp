@@ -30,6 +30,12 @@ void register_campaign(CLI::App& app);
 void register_structure(CLI::App& app);
 void register_magnetic(CLI::App& app);
 void register_features(CLI::App& app);
+// xas and bio are built on LibTorch, whose loading costs ~0.35 s per process start; they live in a second executable,
+// tsunagu-nn, next to tsunagu, which hands their command lines over (main.cpp) so that no other command pays it.
+inline constexpr const char* kXasSummary =
+    "structure -> X-ray absorption spectrum prediction (descriptors + neural network)";
+inline constexpr const char* kBioSummary =
+    "molecular structure -> measured response: RDKit descriptors, ANN ensembles, weight analysis, screening";
 void register_xas(CLI::App& app);
 void register_bio(CLI::App& app);
 void register_fragmd(CLI::App& app);

@@ -241,7 +241,7 @@ void run_evaluate(const EvaluateArgs& a) {
 }  // namespace
 
 void register_xas(CLI::App& app) {
-  auto* x = app.add_subcommand("xas", "structure -> X-ray absorption spectrum prediction (descriptors + neural network)");
+  auto* x = app.add_subcommand("xas", kXasSummary);
   x->require_subcommand(1);
 
   static TrainArgs ta;

@@ -68,6 +68,29 @@ def test_version_and_help(cli):
     assert "--target" in run(cli, "sparse", "fit", "--help").stdout
 
 
+def test_xas_and_bio_are_handed_to_tsunagu_nn_and_a_missing_one_is_named(cli, tmp_path):
+    """`tsunagu` leaves LibTorch out (it costs ~0.35 s per process start); `tsunagu xas|bio ...` becomes
+    `tsunagu-nn xas|bio ...` from the same directory, also after --quiet."""
+    listing = run(cli, "--help").stdout
+    assert re.search(r"^\s+xas\s", listing, re.M) and re.search(r"^\s+bio\s", listing, re.M)
+    for args, usage in ((["xas", "--help"], "Usage: tsunagu xas"), (["-q", "bio", "--help"], "Usage: tsunagu bio"),
+                        (["bio", "descriptors", "--help"], "Usage: tsunagu bio descriptors")):
+        r = run(cli, *args)
+        assert r.returncode == 0, (args, r.stderr)
+        assert usage in r.stdout, r.stdout
+    r = run(cli, "xas", "--no-such-option")
+    assert r.returncode == 2 and r.stderr.startswith("error:")
+    # a tsunagu without its tsunagu-nn beside it says what is missing, in one line, and fails
+    lone = tmp_path / "tsunagu"
+    lone.write_bytes(Path(cli).read_bytes())
+    lone.chmod(0o755)
+    r = run(lone, "xas", "--help")
+    assert r.returncode == 1
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and "tsunagu-nn" in lines[0] and str(tmp_path) in lines[0], r.stderr
+    assert run(lone, "sparse", "--help").returncode == 0  # everything else works without it
+
+
 def test_missing_subcommand_is_a_usage_error(cli):
     r = run(cli)
     assert r.returncode != 0
