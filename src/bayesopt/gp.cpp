@@ -626,7 +626,7 @@ void GaussianProcess::fit(const Eigen::MatrixXd& X, const Eigen::VectorXd& y) {
     lb.tail(nt - q).setConstant(std::log(options_.warp_min));
     ub.tail(nt - q).setConstant(std::log(options_.warp_max));
     const double fixed_noise = hyper_.noise_variance;
-    const LmlProblem pb{&X_,           &y_, options_.kernel, p, options_.learn_noise, fixed_noise, options_.prior,
+    const LmlProblem pb{&X_, &y_, options_.kernel, p, options_.learn_noise, fixed_noise, options_.prior,
                         options_.warp_inputs};
 
     // Starts: the current hyperparameters, then random ones in a plausible region (scikit-learn draws from the
@@ -851,14 +851,8 @@ double GaussianProcess::log_marginal_likelihood(const Eigen::VectorXd& theta, Ei
                                                       std::to_string(dim) + ")"
                                                 : std::string()) +
                           "] (got " + std::to_string(theta.size()) + ")");
-  const LmlProblem pb{options_.warp_inputs ? &Xu_ : &X_,
-                      &y_,
-                      options_.kernel,
-                      p,
-                      options_.learn_noise,
-                      hyper_.noise_variance,
-                      options_.prior,
-                      options_.warp_inputs};
+  const LmlProblem pb{options_.warp_inputs ? &Xu_ : &X_, &y_, options_.kernel, p, options_.learn_noise,
+                      hyper_.noise_variance, options_.prior, options_.warp_inputs};
   LmlWorkspace ws;
   return evaluate_lml(pb, theta, grad, ws, resolve_threads(options_.threads));
 }
