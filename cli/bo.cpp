@@ -181,11 +181,7 @@ struct SuggestArgs {
 
 void run_suggest(const SuggestArgs& a) {
   auto o = optimizer_options(a.m);
-  o.input_warp = bo::parse_input_warp(a.input_warp);
-  // The rank encodings need a pool to rank against; refuse rather than ignore them.
-  if (o.input_warp != bo::InputWarp::None && o.input_warp != bo::InputWarp::Learned)
-    throw InvalidArgument("--input-warp: '" + a.input_warp +
-                          "' needs a candidate pool (bo pool); bo suggest takes none or learned");
+  o.input_warp = bo::parse_input_warp(a.input_warp);  // the rank encodings are refused by Optimizer::suggest
   const bo::Space space = bo::read_space_toml(a.space);
   if (space.objectives.empty())
     throw ParseError(a.space, 0, "objective", "no [[objective]] table: bo suggest needs at least one objective");

@@ -263,7 +263,8 @@ class Optimizer:
     y_transform : "none" (default) | "power": Yeo-Johnson warping of each objective before the GP fit (lambda by
         maximum likelihood); reported means become back-transformed medians
     input_warp : "none" (default; columns min-max over the space) | "learned" (the GP learns a Kumaraswamy warp of
-        each column, see :class:`GaussianProcess` ``warp_inputs``) and, for :meth:`suggest_pool` only, "rank" (each
+        each column, see :class:`GaussianProcess` ``warp_inputs``) and, for :meth:`suggest_pool` only (:meth:`suggest`
+        refuses them), "rank" (each
         column replaced by the mid-rank of its value among the pool's rows, in [0, 1]) | "auto" (whichever of none
         and rank fits the observations with the higher marginal likelihood, decided at each call) | "rank+learned"
         (the learned warp on top of the rank encoding)

@@ -1037,6 +1037,10 @@ Suggestion Optimizer::suggest(const Observations& data, int batch) const {
   const auto P = static_cast<Index>(space_.n_parameters());
   const auto K = static_cast<Index>(space_.objectives.size());
   if (K == 0) throw InvalidArgument("suggest: the space has no objectives");
+  // The rank encodings are defined by a pool's rows; refused here rather than silently ignored.
+  if (options_.input_warp != InputWarp::None && options_.input_warp != InputWarp::Learned)
+    throw InvalidArgument("input_warp: '" + input_warp_name(options_.input_warp) +
+                          "' needs a candidate pool (suggest_pool, bo pool); suggest takes none or learned");
   if (!options_.reference_point.empty() && static_cast<Index>(options_.reference_point.size()) != K)
     throw InvalidArgument("optimizer.reference_point: has " + std::to_string(options_.reference_point.size()) +
                           " entries, the space has " + std::to_string(K) + " objectives");

@@ -537,6 +537,33 @@ TEST(Optimizer, RankColumnsGiveMidRanksOnTheUnitIntervalAndKeepBinaryColumns) {
   EXPECT_THROW(parse_input_warp("quantile"), InvalidArgument);
 }
 
+TEST(Optimizer, ContinuousSuggestRefusesTheRankEncodingsAndTakesTheLearnedWarp) {
+  // A continuous suggestion has no pool to rank against: the rank encodings are refused, not ignored.
+  Space sp;
+  sp.parameters = {cont("x", 0, 1)};
+  sp.objectives = {{"y", Direction::Maximize, ""}};
+  Observations obs;
+  obs.X.resize(3, 1);
+  obs.X << 0.1, 0.5, 0.9;
+  obs.Y.resize(3, 1);
+  obs.Y << 1.0, 2.0, 1.5;
+  for (auto w : {InputWarp::Rank, InputWarp::Auto, InputWarp::RankLearned}) {
+    OptimizerOptions o;
+    o.input_warp = w;
+    try {
+      Optimizer(sp, o).suggest(obs, 1);
+      ADD_FAILURE() << input_warp_name(w);
+    } catch (const InvalidArgument& e) {
+      EXPECT_NE(std::string(e.what()).find("input_warp: '" + input_warp_name(w) + "' needs a candidate pool"),
+                std::string::npos)
+          << e.what();
+    }
+  }
+  OptimizerOptions o;
+  o.input_warp = InputWarp::Learned;
+  EXPECT_EQ(Optimizer(sp, o).suggest(obs, 1).points.rows(), 1);
+}
+
 TEST(Optimizer, RankWarpedPoolSuggestionIsTheArgmaxOfAGpFittedOnRankEncodedRows) {
   // A pool whose x crowds near 0 (x = 10 t^3): rank warping spreads those rows out. Truth: a GP fitted
   // independently on the rank-encoded measured rows, UCB over every unmeasured row; Auto keeps whichever of the two

@@ -165,6 +165,8 @@ def test_bad_input_raises_value_errors_naming_the_problem():
         Optimizer(space, spread="noisy")
     with pytest.raises(ValueError, match="y transform: unknown 'boxcox'"):
         Optimizer(space, y_transform="boxcox")
+    with pytest.raises(ValueError, match="input_warp: 'rank' needs a candidate pool"):
+        Optimizer(space, input_warp="rank").suggest(np.array([[0.1, 0.2], [0.5, 0.5]]), [1.0, 2.0])
     with pytest.raises(ValueError, match="non-finite"):
         Optimizer(space).suggest(np.array([[np.nan, 1.0]]), [1.0])
     with pytest.raises(ValueError, match="expected shape"):

@@ -123,7 +123,7 @@ def test_suggest_with_a_learned_input_warp_and_rank_refused(cli, files):
     for warp in ("rank", "auto", "rank+learned"):
         res = run(cli, "bo", "suggest", "--space", space, "--data", obs, "--input-warp", warp)
         line = one_error_line(res)
-        assert res.returncode == 2 and "--input-warp" in line and f"'{warp}'" in line and "pool" in line
+        assert res.returncode == 2 and "input_warp" in line and f"'{warp}'" in line and "pool" in line
 
 
 @pytest.mark.parametrize("acq,method", [("ei", "kb"), ("ucb", "lp"), ("ts", "kb"), ("nei", "ts"), ("pi", "kb")])

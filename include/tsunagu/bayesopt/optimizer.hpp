@@ -57,8 +57,8 @@ std::string spread_name(Spread s);
 /// (the sum over objectives; log posterior under MAP) is used for that suggestion — model selection by evidence,
 /// redone at every suggestion. Learned: the GP learns a Kumaraswamy CDF warp of each encoded column with its
 /// hyperparameters (GpOptions::warp_inputs; Snoek et al. 2014) — a smooth monotone warp chosen by the data, which
-/// also applies to continuous spaces. RankLearned: the learned warp on top of the rank encoding. Continuous spaces
-/// ignore the rank encoding (there is no pool to rank against).
+/// also applies to continuous spaces. RankLearned: the learned warp on top of the rank encoding. Optimizer::suggest
+/// (continuous spaces, no pool to rank against) refuses Rank, Auto and RankLearned with InvalidArgument.
 enum class InputWarp { None, Rank, Auto, Learned, RankLearned };
 InputWarp parse_input_warp(const std::string& name);  ///< none|rank|auto|learned|rank+learned
 std::string input_warp_name(InputWarp w);
