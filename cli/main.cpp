@@ -44,8 +44,12 @@ std::string_view module_argument(int argc, char** argv) {
 int exec_nn(char** argv) {
   std::error_code ec;
   const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
-  const std::filesystem::path nn = (ec ? std::filesystem::path(argv[0]).parent_path() : self.parent_path()) / "tsunagu-nn";
-  ::execv(nn.c_str(), argv);
+  const std::filesystem::path dir = ec ? std::filesystem::path(argv[0]).parent_path() : self.parent_path();
+  const std::filesystem::path nn = dir / "tsunagu-nn";
+  if (dir.empty())
+    ::execvp("tsunagu-nn", argv);  // started from PATH without /proc: look it up the same way
+  else
+    ::execv(nn.c_str(), argv);
   std::fprintf(stderr, "error: cannot run %s (%s); the xas and bio commands live there, installed next to tsunagu\n",
                nn.c_str(), std::strerror(errno));
   return 1;

@@ -63,7 +63,8 @@ class GaussianProcess:
     optimize : False keeps the hyperparameters given to :meth:`set_hyperparameters`
     warp_inputs : learn a Kumaraswamy CDF warp 1 - (1 - x^a)^b of each input (Snoek et al. 2014) with the other
         hyperparameters; inputs in model units must lie in [0, 1] (normalize_x does that for the training range;
-        points outside are clamped). A normal prior on log a and log b (mean 0, variance 0.75) is part of the objective.
+        points outside are clamped). A normal prior on log a and log b (mean 0, variance 0.75) is part of the
+        objective.
     restarts, seed, threads : multi-start L-BFGS-B settings (threads 0 = all cores)
     """
 
@@ -263,11 +264,10 @@ class Optimizer:
     y_transform : "none" (default) | "power": Yeo-Johnson warping of each objective before the GP fit (lambda by
         maximum likelihood); reported means become back-transformed medians
     input_warp : "none" (default; columns min-max over the space) | "learned" (the GP learns a Kumaraswamy warp of
-        each column, see :class:`GaussianProcess` ``warp_inputs``) and, for :meth:`suggest_pool` only (:meth:`suggest`
-        refuses them), "rank" (each
-        column replaced by the mid-rank of its value among the pool's rows, in [0, 1]) | "auto" (whichever of none
-        and rank fits the observations with the higher marginal likelihood, decided at each call) | "rank+learned"
-        (the learned warp on top of the rank encoding)
+        each column, see :class:`GaussianProcess` ``warp_inputs``); for :meth:`suggest_pool` only (:meth:`suggest`
+        refuses them): "rank" (each column replaced by the mid-rank of its value among the pool's rows, in [0, 1]) |
+        "auto" (whichever of none and rank fits the observations with the higher marginal likelihood, decided at
+        each call) | "rank+learned" (the learned warp on top of the rank encoding)
     candidates, starts : random candidates and L-BFGS-B refinements of the acquisition
     reference_point : multi-objective hypervolume reference (natural units), default automatic
     seed, threads
@@ -363,9 +363,10 @@ def run_pool(csv, objective: str, *, parameters: Sequence[str] = (), initial: in
     rows of the file, initial random rows first), ``best_so_far``, ``values`` and per-iteration ``seconds``.
 
     acquisition, kappa, input_warp, kernel : None takes the pool defaults of the library (the same as
-        ``tsunagu bo pool``): "ucb" with kappa 1 on rank-warped inputs, "matern32" (ARD). input_warp: "none" (min-max) | "rank" (mid-rank of each column
-        among the pool's rows, in [0, 1]) | "auto" (whichever encoding gives the higher marginal likelihood) |
-        "learned" (a Kumaraswamy warp per column learned with the GP) | "rank+learned".
+        ``tsunagu bo pool``): "ucb" with kappa 1 on rank-warped inputs, "matern32" (ARD). input_warp: "none"
+        (min-max) | "rank" (mid-rank of each column among the pool's rows, in [0, 1]) | "auto" (whichever encoding
+        gives the higher marginal likelihood) | "learned" (a Kumaraswamy warp per column learned with the GP) |
+        "rank+learned".
     prior : None or "gamma" (MAP with BoTorch's Gamma priors) for the GP hyperparameters
     """
     o = _bo.pool_optimizer_defaults()

@@ -561,10 +561,13 @@ void GaussianProcess::fit(const Eigen::MatrixXd& X, const Eigen::VectorXd& y) {
     if (!std::isfinite(y[i])) throw InvalidArgument("y: row " + std::to_string(i) + " is NaN or Inf");
   const Eigen::Index n = X.rows(), dim = X.cols();
   // Hyperparameters left by a fit on data of another dimension are no start for this one.
-  if (fitted() && X_.cols() != dim && options_.ard) hyper_set_ = false;
+  if (fitted() && X_.cols() != dim && (options_.ard || options_.warp_inputs)) hyper_set_ = false;
   if (hyper_set_ && options_.ard && hyper_.lengthscales.size() != 1 && hyper_.lengthscales.size() != dim)
     throw InvalidArgument("lengthscales: expected " + std::to_string(dim) + " (dim) or 1 entries (got " +
                           std::to_string(hyper_.lengthscales.size()) + ")");
+  if (hyper_set_ && options_.warp_inputs && hyper_.warp_a.size() > 0 && hyper_.warp_a.size() != dim)
+    throw InvalidArgument("warp_a: expected " + std::to_string(dim) + " (dim) entries (got " +
+                          std::to_string(hyper_.warp_a.size()) + ")");
 
   // Input scaling: per-column min/max onto [0, 1]; a constant column maps to 0.
   if (options_.normalize_x) {

@@ -83,6 +83,12 @@ std::string input_warp_name(InputWarp w) {
   return "?";
 }
 
+bool needs_pool(InputWarp w) {
+  return w == InputWarp::Rank || w == InputWarp::Auto || w == InputWarp::RankLearned;
+}
+
+bool learns_warp(InputWarp w) { return w == InputWarp::Learned || w == InputWarp::RankLearned; }
+
 Eigen::MatrixXd rank_columns(const Eigen::MatrixXd& E) {
   const Eigen::Index m = E.rows();
   Eigen::MatrixXd R(m, E.cols());
@@ -429,7 +435,7 @@ Fitted fit_models(const Space& space, const OptimizerOptions& o, const MatrixXd&
   // The encoding already maps the search box onto [0, 1]^dim, which is what the lengthscale bounds and priors
   // assume; rescaling again by the data's min/max would stretch a cluster of early observations over the box.
   g.normalize_x = false;
-  g.warp_inputs = o.input_warp == InputWarp::Learned || o.input_warp == InputWarp::RankLearned;
+  g.warp_inputs = learns_warp(o.input_warp);
   if (g.threads == 0) g.threads = o.threads;
   for (Index j = 0; j < k; ++j) {
     g.seed = o.seed + static_cast<std::uint64_t>(j);
@@ -1038,7 +1044,7 @@ Suggestion Optimizer::suggest(const Observations& data, int batch) const {
   const auto K = static_cast<Index>(space_.objectives.size());
   if (K == 0) throw InvalidArgument("suggest: the space has no objectives");
   // The rank encodings are defined by a pool's rows; refused here rather than silently ignored.
-  if (options_.input_warp != InputWarp::None && options_.input_warp != InputWarp::Learned)
+  if (needs_pool(options_.input_warp))
     throw InvalidArgument("input_warp: '" + input_warp_name(options_.input_warp) +
                           "' needs a candidate pool (suggest_pool, bo pool); suggest takes none or learned");
   if (!options_.reference_point.empty() && static_cast<Index>(options_.reference_point.size()) != K)
@@ -1093,8 +1099,7 @@ Suggestion Optimizer::suggest(const Observations& data, int batch) const {
     out.p_feasible(q) = engine.p_feasible(ch.enc);
   }
   out.method = with_notes(r.method, f, data.pending.rows());
-  if (options_.input_warp == InputWarp::Learned || options_.input_warp == InputWarp::RankLearned)
-    out.method += "; learned input warp";
+  if (learns_warp(options_.input_warp)) out.method += "; learned input warp";
   return out;
 }
 
@@ -1148,7 +1153,7 @@ PoolSuggestion Optimizer::suggest_pool(const MatrixXd& pool, const std::vector<s
   };
   std::string warp_note;
   Fitted f;
-  if (options_.input_warp == InputWarp::None || options_.input_warp == InputWarp::Learned) {
+  if (!needs_pool(options_.input_warp)) {
     f = fit_on(c.E);
     if (options_.input_warp == InputWarp::Learned) warp_note = "learned input warp";
   } else {

@@ -175,7 +175,7 @@ CampaignSpec parse_campaign_spec(std::string_view text, const std::string& sourc
     named("input_warp", [&](const std::string& s) {
       const auto w = bayesopt::parse_input_warp(s);
       // Campaigns propose continuous points: the rank encodings need a pool and are refused, not ignored.
-      if (w != bayesopt::InputWarp::None && w != bayesopt::InputWarp::Learned)
+      if (bayesopt::needs_pool(w))
         throw InvalidArgument("'" + s + "' needs a candidate pool; a campaign takes none or learned");
       spec.optimizer.input_warp = w;
     });

@@ -578,7 +578,29 @@ TEST(GaussianProcessWarp, BadWarpInputThrowsInvalidArgumentNamingTheField) {
   } catch (const tsunagu::InvalidArgument& e) {
     EXPECT_NE(std::string(e.what()).find("warp_b: entry 1"), std::string::npos) << e.what();
   }
+  // Warp parameters for 3 inputs are refused when the data have 2, at fit time (not silently reset to identity).
+  GaussianProcess early(o);
+  h.warp_a = h.warp_b = Eigen::VectorXd::Ones(3);
+  h.lengthscales = Eigen::VectorXd::Constant(1, 0.5);
+  early.set_hyperparameters(h);
+  try {
+    early.fit(Eigen::MatrixXd::Random(6, 2), Eigen::VectorXd::LinSpaced(6, 0, 1));
+    FAIL();
+  } catch (const tsunagu::InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("warp_a: expected 2"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(early.fitted());  // refused before anything was stored
+  h.lengthscales = Eigen::VectorXd::Constant(2, 0.5);
+  h.warp_a = h.warp_b = Eigen::VectorXd::Ones(2);
+  gp.set_hyperparameters(h);
   gp.fit(Eigen::MatrixXd::Random(6, 2), Eigen::VectorXd::LinSpaced(6, 0, 1));
+  // A refit on data of another dimension starts afresh, as for the lengthscales.
+  GpOptions iso = o;
+  iso.ard = false;
+  GaussianProcess refit(iso);
+  refit.fit(Eigen::MatrixXd::Random(6, 2), Eigen::VectorXd::LinSpaced(6, 0, 1));
+  refit.fit(Eigen::MatrixXd::Random(6, 3), Eigen::VectorXd::LinSpaced(6, 0, 1));
+  EXPECT_EQ(refit.hyperparameters().warp_a.size(), 3);
   h.warp_a = Eigen::VectorXd::Ones(3);
   h.warp_b = Eigen::VectorXd::Ones(3);
   EXPECT_THROW(gp.set_hyperparameters(h), tsunagu::InvalidArgument);

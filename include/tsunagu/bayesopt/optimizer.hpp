@@ -49,8 +49,8 @@ enum class Spread { Auto, Latent, Measurement };
 Spread parse_spread(const std::string& name);  ///< auto|latent|measurement
 std::string spread_name(Spread s);
 
-/// Pools only: how the (encoded, unit-box) parameter columns are presented to the GP. None: as encoded (min-max over
-/// the space bounds). Rank: each column replaced by the mid-rank of its value among the pool's rows, rescaled to
+/// How the (encoded, unit-box) parameter columns are presented to the GP. None: as encoded (min-max over the space
+/// bounds). Rank: each column replaced by the mid-rank of its value among the pool's rows, rescaled to
 /// [0, 1] — a monotone transform known before anything is measured, which spreads out values that crowd one end of
 /// a column (compositions with many near-zero fractions) and makes the model invariant to monotone rescaling of a
 /// column, as tree models are. Auto: the GP is fitted on both and the one with the higher log marginal likelihood
@@ -62,6 +62,8 @@ std::string spread_name(Spread s);
 enum class InputWarp { None, Rank, Auto, Learned, RankLearned };
 InputWarp parse_input_warp(const std::string& name);  ///< none|rank|auto|learned|rank+learned
 std::string input_warp_name(InputWarp w);
+bool needs_pool(InputWarp w);   ///< Rank, Auto, RankLearned: defined by a pool's rows
+bool learns_warp(InputWarp w);  ///< Learned, RankLearned: the GP fits a Kumaraswamy warp (GpOptions::warp_inputs)
 
 /// Rank encoding of a pool (m, dim): column-wise mid-ranks of equal values, mapped linearly onto [0, 1] (lowest value
 /// 0, highest 1; a constant column is all 0). Binary columns (one-hot) stay 0/1.
@@ -76,7 +78,7 @@ struct OptimizerOptions {
   /// values with lambda by maximum likelihood at every suggestion (transform.hpp); reported means are then the
   /// back-transformed posterior medians and sds delta-method approximations. None: the values as they are.
   YTransform y_transform = YTransform::None;
-  InputWarp input_warp = InputWarp::None;  ///< pools only (see InputWarp)
+  InputWarp input_warp = InputWarp::None;  ///< see InputWarp; suggest() takes None or Learned
   BatchMethod batch_method = BatchMethod::KrigingBeliever;  ///< ignored for acquisition TS (always Thompson)
   GpOptions gp;               ///< surrogate settings (kernel, ARD, noise, restarts, ...)
   int candidates = 1000;      ///< random points evaluated before local refinement (continuous spaces); >= 1
