@@ -1,5 +1,6 @@
 #pragma once
-// Shared declarations of the pybind11 extension `tsunagu._tsunagu`.
+// Shared declarations of the pybind11 extensions `tsunagu._tsunagu` (every module except the LibTorch ones) and
+// `tsunagu._tsunagu_nn` (nn, xas, bio: LibTorch and RDKit, loaded only when one of them is imported).
 #include <string>
 #include <vector>
 
@@ -9,6 +10,13 @@
 #include "tsunagu/structure/crystal.hpp"
 
 namespace tsunagu::python {
+/// Create tsunagu.Error and its subclasses in m (the _tsunagu module) and translate C++ errors raised by m's
+/// functions into them (errors.cpp).
+void define_errors(pybind11::module_& m);
+/// Translate C++ errors raised by the calling module's functions into the classes defined by module_name (already
+/// created there by define_errors).
+void use_errors_of(const char* module_name);
+
 void bind_core(pybind11::module_& m);
 void bind_sparse(pybind11::module_& m);
 void bind_spectra(pybind11::module_& m);

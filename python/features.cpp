@@ -16,23 +16,14 @@ namespace py = pybind11;
 namespace tsunagu::python {
 namespace {
 
-structure::Crystal crystal_from_tuple(const py::tuple& t) {
-  if (t.size() != 7) throw InvalidArgument("crystal: expected the 7 fields of Crystal._args()");
-  return make_crystal(t[0].cast<Eigen::Matrix3d>(), t[1].cast<Eigen::MatrixXd>(), t[2].cast<std::vector<int>>(),
-                      t[3].cast<std::vector<std::string>>(), t[4].cast<Eigen::VectorXd>(), t[5].cast<bool>(),
-                      t[6].cast<std::string>());
-}
-
 std::vector<structure::Crystal> crystals_from(const std::vector<py::tuple>& ts) {
   std::vector<structure::Crystal> cs;
   cs.reserve(ts.size());
-  for (const auto& t : ts) cs.push_back(crystal_from_tuple(t));
+  for (const auto& t : ts) cs.push_back(crystal_from_args(t));
   return cs;
 }
 
 }  // namespace
-
-structure::Crystal crystal_from_args(const py::tuple& t) { return crystal_from_tuple(t); }
 
 void bind_features(py::module_& m) {
   m.def("element_properties", [] {
@@ -51,7 +42,7 @@ void bind_features(py::module_& m) {
   }, py::arg("imputed"));
 
   m.def("neighbor_list", [](const py::tuple& crystal, double cutoff, unsigned threads) {
-    const auto c = crystal_from_tuple(crystal);
+    const auto c = crystal_from_args(crystal);
     features::NeighborList nl;
     {
       py::gil_scoped_release release;
@@ -95,12 +86,12 @@ void bind_features(py::module_& m) {
     if (variant == "plain") v = features::CoulombVariant::Plain;
     else if (variant == "sine") v = features::CoulombVariant::Sine;
     else if (variant != "auto") throw InvalidArgument("variant: auto | plain | sine, got '" + variant + "'");
-    return features::coulomb_matrix(crystal_from_tuple(crystal), v);
+    return features::coulomb_matrix(crystal_from_args(crystal), v);
   }, py::arg("crystal"), py::arg("variant"));
 
   m.def("partial_rdf", [](const py::tuple& crystal, const std::vector<int>& elements, double cutoff, double step,
                           double sigma) {
-    return features::partial_rdf(crystal_from_tuple(crystal), elements, cutoff, step, sigma);
+    return features::partial_rdf(crystal_from_args(crystal), elements, cutoff, step, sigma);
   }, py::arg("crystal"), py::arg("elements"), py::arg("cutoff"), py::arg("step"), py::arg("sigma"));
 }
 

@@ -1,52 +1,15 @@
-// Extension entry point and the single place where C++ errors become Python exceptions:
-//   tsunagu.InvalidArgument, tsunagu.ParseError -> subclasses of ValueError
-//   tsunagu.IoError -> subclass of OSError; tsunagu.NumericalError -> subclass of ArithmeticError
-// all also subclasses of tsunagu.Error, so `except tsunagu.Error` catches every library error.
-#include <new>
-
+// Extension entry point of tsunagu._tsunagu: every module except the LibTorch ones (module_nn.cpp). Errors:
+// errors.cpp.
 #include "bindings.hpp"
-#include "tsunagu/core/error.hpp"
 #include "tsunagu/core/version.hpp"
 
 namespace py = pybind11;
-
-namespace {
-PyObject* make_exception(py::module_& m, const char* name, PyObject* base, PyObject* extra_base) {
-  PyObject* bases = extra_base ? PyTuple_Pack(2, base, extra_base) : PyTuple_Pack(1, base);
-  const std::string qualified = std::string("tsunagu.") + name;
-  PyObject* type = PyErr_NewException(qualified.c_str(), bases, nullptr);
-  Py_DECREF(bases);
-  if (!type) throw py::error_already_set();
-  m.add_object(name, py::handle(type));  // module keeps a reference
-  return type;
-}
-}  // namespace
 
 PYBIND11_MODULE(_tsunagu, m) {
   m.doc() = "tsunagu C++ core (use the `tsunagu` package rather than this module directly)";
   m.attr("__version__") = tsunagu::version();
 
-  static PyObject* error = make_exception(m, "Error", PyExc_Exception, nullptr);
-  static PyObject* invalid = make_exception(m, "InvalidArgument", error, PyExc_ValueError);
-  static PyObject* parse = make_exception(m, "ParseError", error, PyExc_ValueError);
-  static PyObject* io = make_exception(m, "IoError", error, PyExc_OSError);
-  static PyObject* numerical = make_exception(m, "NumericalError", error, PyExc_ArithmeticError);
-
-  py::register_exception_translator([](std::exception_ptr p) {
-    try {
-      if (p) std::rethrow_exception(p);
-    } catch (const tsunagu::ParseError& e) {
-      PyErr_SetString(parse, e.what());
-    } catch (const tsunagu::InvalidArgument& e) {
-      PyErr_SetString(invalid, e.what());
-    } catch (const tsunagu::IoError& e) {
-      PyErr_SetString(io, e.what());
-    } catch (const tsunagu::NumericalError& e) {
-      PyErr_SetString(numerical, e.what());
-    } catch (const tsunagu::Error& e) {
-      PyErr_SetString(error, e.what());
-    }
-  });
+  tsunagu::python::define_errors(m);
 
   auto core = m.def_submodule("core", "tables, HDF5, progress");
   tsunagu::python::bind_core(core);
@@ -64,12 +27,6 @@ PYBIND11_MODULE(_tsunagu, m) {
   tsunagu::python::bind_magnetic(magnetic);
   auto features = m.def_submodule("features", "structure descriptors: composition, Coulomb, partial RDF, site-centred");
   tsunagu::python::bind_features(features);
-  auto nn = m.def_submodule("nn", "multilayer perceptrons on LibTorch");
-  tsunagu::python::bind_nn(nn);
-  auto xas = m.def_submodule("xas", "X-ray absorption spectra: datasets, structure -> spectrum networks, evaluation");
-  tsunagu::python::bind_xas(xas);
-  auto bio = m.def_submodule("bio", "molecular descriptors (RDKit), ANN ensembles with weight analysis");
-  tsunagu::python::bind_bio(bio);
   auto fragmd = m.def_submodule("fragmd", "EFP2 fragment potentials: energies, gradients, rigid-body MD, analysis");
   tsunagu::python::bind_fragmd(fragmd);
 }

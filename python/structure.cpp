@@ -46,21 +46,6 @@ RowMatrix translations(const std::vector<SymOp>& ops) {
 
 }  // namespace
 
-Crystal make_crystal(const Eigen::Matrix3d& lattice, const Eigen::MatrixXd& frac, const std::vector<int>& numbers,
-                     const std::vector<std::string>& labels, const Eigen::VectorXd& occupancies, bool periodic,
-                     const std::string& source) {
-  Crystal c;
-  c.lattice = lattice;
-  c.frac = frac;
-  c.numbers = numbers;
-  c.labels = labels;
-  if ((occupancies.array() < 1.0).any()) c.occupancies = occupancies;
-  c.periodic = periodic;
-  c.source = source;
-  c.validate(0);  // shapes and values; the overlap check belongs to the readers
-  return c;
-}
-
 void bind_structure(py::module_& m) {
   m.def("read",
         [](const std::string& path, const std::string& format, const std::string& block,

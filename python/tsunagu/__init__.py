@@ -27,8 +27,25 @@ from ._tsunagu import (  # noqa: F401
     ParseError,
     __version__,
 )
-from . import bayesopt, bio, campaign, features, fragmd, io, magnetic, nn, sparse, spectra, structure, xas  # noqa: F401
 
-__all__ = ["Error", "InvalidArgument", "IoError", "NumericalError", "ParseError", "bayesopt", "bio", "campaign", "features", "io",
-           "magnetic", "nn", "sparse", "spectra", "structure", "xas",
-           "__version__"]
+# Submodules are imported on first use (``tsunagu.sparse``, ``import tsunagu.sparse``, ``from tsunagu import
+# sparse``), so that ``import tsunagu`` costs ~10 ms: tsunagu.sparse imports scikit-learn (~0.7 s) to make its
+# estimators real sklearn estimators, and nn, xas and bio live in a second extension module that loads LibTorch and
+# RDKit (~0.35 s, ~250 shared libraries).
+_LAZY = ("bayesopt", "bio", "campaign", "features", "fragmd", "io", "magnetic", "nn", "sparse", "spectra", "structure",
+         "xas")
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'tsunagu' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
+
+
+__all__ = ["Error", "InvalidArgument", "IoError", "NumericalError", "ParseError", "__version__", *_LAZY]

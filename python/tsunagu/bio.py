@@ -24,7 +24,7 @@ from typing import List, NamedTuple, Optional, Sequence
 import numpy as np
 
 from ._tsunagu import InvalidArgument
-from ._tsunagu import bio as _C
+from ._tsunagu_nn import bio as _C
 
 __all__ = ["Descriptors", "descriptors", "descriptor_names", "mixture_descriptors", "Model"]
 

@@ -3,7 +3,7 @@
 :class:`MLPRegressor` fits vector targets (e.g. spectra on an energy mesh) and :class:`MLPClassifier` binary labels,
 with feature/target scaling, Adam, learning-rate schedules, dropout, weight decay, early stopping on a validation
 split and deterministic seeds. Networks can be saved and loaded (CBOR) and their weights read for analysis. The
-work is done by the C++ library (``tsunagu._tsunagu.nn``); options are documented in docs/nn.md.
+work is done by the C++ library (``tsunagu._tsunagu_nn.nn``); options are documented in docs/nn.md.
 
 Example
 -------
@@ -20,7 +20,7 @@ from typing import Optional, Sequence
 import numpy as np
 
 from ._tsunagu import InvalidArgument
-from ._tsunagu import nn as _C
+from ._tsunagu_nn import nn as _C
 
 __all__ = ["MLPRegressor", "MLPClassifier", "cuda_available"]
 

@@ -22,7 +22,7 @@ from typing import List, Optional, Sequence
 import numpy as np
 
 from ._tsunagu import InvalidArgument
-from ._tsunagu import xas as _C
+from ._tsunagu_nn import xas as _C
 from .features import _crystals
 
 __all__ = ["Model"]

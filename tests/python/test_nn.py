@@ -48,7 +48,7 @@ def test_classifier_separates_a_linear_boundary():
 
 
 def test_gradient_matches_finite_differences():
-    from tsunagu._tsunagu import nn as C
+    from tsunagu._tsunagu_nn import nn as C
     X, y = data(20, seed=3)
     net = MLPRegressor(hidden=(4,), activation="tanh", epochs=3, seed=0, threads=1).fit(X, y)
     raw = net._net
