@@ -35,7 +35,19 @@ def main():
     ap.add_argument("--datasets", default="")
     ap.add_argument("--resamples", type=int, default=2000)
     a = ap.parse_args()
-    runs = [json.loads(p.read_text()) for p in a.orders]
+    if a.resamples < 1:
+        sys.exit(f"--resamples: must be >= 1 (got {a.resamples})")
+    runs = []
+    for p in a.orders:
+        try:
+            runs.append(json.loads(p.read_text()))
+        except (OSError, json.JSONDecodeError) as e:
+            sys.exit(f"{p}: cannot read the pool orders ({e})")
+        if not isinstance(runs[-1], dict):
+            sys.exit(f"{p}: not a pool_orders.json (expected an object keyed by dataset)")
+    unknown = [n for n in a.datasets.split(",") if n and n not in B.DATASETS]
+    if unknown:
+        sys.exit(f"--datasets: unknown {', '.join(unknown)}; choose from {', '.join(B.DATASETS)}")
     names = a.datasets.split(",") if a.datasets else [n for n in B.DATASETS if all(n in r for r in runs)]
     for name in names:
         missing = [str(p) for p, r in zip(a.orders, runs) if name not in r or any(k not in r[name] for k in METHODS)]
