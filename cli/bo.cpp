@@ -121,7 +121,7 @@ void write_rows(const std::string& output, const std::vector<std::string>& cols,
 struct ModelArgs {
   std::string acq = "logei", batch_method = "kb", kernel = "matern52", spread = "auto", y_transform = "none",
               prior = "none";
-  double xi = 0, kappa = 2;
+  double xi = 0, kappa = 2, lengthscale_min = bo::GpOptions{}.lengthscale_min;
   int candidates = 1000, restarts = 3;
   std::uint64_t seed = 0;
   unsigned threads = 0;
@@ -141,7 +141,11 @@ void add_model_args(CLI::App* c, ModelArgs& m) {
                 "objective warping before the GP fit: none | power (Yeo-Johnson, lambda by maximum likelihood)")
       ->capture_default_str();
   c->add_option("--prior", m.prior,
-                "GP hyperparameters: none (maximum marginal likelihood) | gamma (MAP with BoTorch's Gamma priors)")
+                "GP hyperparameters: none (maximum marginal likelihood) | gamma (MAP with BoTorch's Gamma priors) | "
+                "dimscaled (MAP with BoTorch's dimension-scaled log-normal priors)")
+      ->capture_default_str();
+  c->add_option("--lengthscale-min", m.lengthscale_min,
+                "lower bound of the GP lengthscales, in units of the encoded unit box (> 0)")
       ->capture_default_str();
   c->add_option("--restarts", m.restarts, "random restarts of the GP hyperparameter fit")
       ->check(non_negative())
@@ -161,6 +165,7 @@ bo::OptimizerOptions optimizer_options(const ModelArgs& m) {
   o.gp.kernel = bo::parse_kernel(m.kernel);
   o.gp.restarts = m.restarts;
   o.gp.prior = bo::parse_prior(m.prior);
+  o.gp.lengthscale_min = m.lengthscale_min;
   o.xi = m.xi;
   o.kappa = m.kappa;
   o.spread = bo::parse_spread(m.spread);
@@ -275,6 +280,7 @@ void run_pool_cmd(const PoolArgs& a) {
                    {"y_transform", a.m.y_transform},
                    {"restarts", a.m.restarts},
                    {"prior", a.m.prior},
+                   {"lengthscale_min", a.m.lengthscale_min},
                    {"input_warp", a.input_warp},
                    {"seed", a.m.seed},
                    {"threads", a.m.threads}};
@@ -330,6 +336,7 @@ void register_bo(CLI::App& app) {
     pa.m.acq = bo::acquisition_name(d.acquisition);
     pa.m.kappa = d.kappa;
     pa.m.kernel = bo::kernel_name(d.gp.kernel);
+    pa.m.lengthscale_min = d.gp.lengthscale_min;
   }
   auto* pool = b->add_subcommand("pool", "pool-based benchmark: reveal the objective of the rows the optimiser picks");
   pool->add_option("pool", pa.file, "CSV of candidates with measured objective")->required()->check(CLI::ExistingFile);

@@ -62,6 +62,8 @@ void bind_bayesopt(py::module_& m) {
       .def_readwrite("warp_inputs", &GpOptions::warp_inputs)
       .def_readwrite("warp_min", &GpOptions::warp_min)
       .def_readwrite("warp_max", &GpOptions::warp_max)
+      .def_readwrite("lengthscale_min", &GpOptions::lengthscale_min)
+      .def_readwrite("lengthscale_max", &GpOptions::lengthscale_max)
       .def_readwrite("restarts", &GpOptions::restarts)
       .def_readwrite("max_iterations", &GpOptions::max_iterations)
       .def_readwrite("seed", &GpOptions::seed)

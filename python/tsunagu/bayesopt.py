@@ -59,7 +59,10 @@ class GaussianProcess:
     ard : one lengthscale per input dimension
     noise : None to learn the noise variance, or a fixed noise variance (model units: standardised y)
     normalize_x, standardize_y : input scaling to [0, 1] by the training min/max; y centred and scaled
-    prior : None or "gamma" (MAP with BoTorch's default Gamma priors)
+    prior : None, "gamma" (MAP with BoTorch's former default Gamma priors) or "dimscaled" (MAP with the
+        dimension-scaled log-normal priors of Hvarfner et al. 2024, BoTorch's default since 0.12)
+    lengthscale_min, lengthscale_max : bounds of the fitted lengthscales (model units of x, the unit box with
+        normalize_x)
     optimize : False keeps the hyperparameters given to :meth:`set_hyperparameters`
     warp_inputs : learn a Kumaraswamy CDF warp 1 - (1 - x^a)^b of each input (Snoek et al. 2014) with the other
         hyperparameters; inputs in model units must lie in [0, 1] (normalize_x does that for the training range;
@@ -71,8 +74,10 @@ class GaussianProcess:
     def __init__(self, kernel: str = "matern52", *, ard: bool = True, noise: Optional[float] = None,
                  normalize_x: bool = True, standardize_y: bool = True, prior: Optional[str] = None,
                  optimize: bool = True, warp_inputs: bool = False, restarts: int = 3, seed: int = 0,
-                 threads: int = 0):
+                 threads: int = 0, lengthscale_min: float = 1e-3, lengthscale_max: float = 1e3):
         o = _bo.GpOptions()
+        o.lengthscale_min = float(lengthscale_min)
+        o.lengthscale_max = float(lengthscale_max)
         o.kernel = kernel
         o.ard = bool(ard)
         if noise is not None:
@@ -257,7 +262,7 @@ class Optimizer:
     space : :class:`Space` (its objectives give the columns of y and their directions)
     acquisition : "logei" (default) | "ei" | "pi" | "ucb" | "ts" | "nei"
     batch_method : "kb" (kriging believer) | "lp" (local penalisation) | "ts" (Thompson)
-    kernel, ard, noise, prior, restarts : surrogate settings (see :class:`GaussianProcess`)
+    kernel, ard, noise, prior, restarts, lengthscale_min : surrogate settings (see :class:`GaussianProcess`)
     kappa, xi : UCB weight, EI/PI margin
     spread : sd the acquisition sees: "latent" (of f), "measurement" (of a new measurement, f + noise) or
         "auto" (default: measurement for :meth:`suggest_pool`, latent for :meth:`suggest`)
@@ -278,7 +283,7 @@ class Optimizer:
                  restarts: int = 3, kappa: float = 2.0, xi: float = 0.0, spread: str = "auto",
                  y_transform: str = "none", input_warp: str = "none", candidates: int = 1000, starts: int = 5,
                  rff_features: int = 1000, reference_point: Optional[Sequence[float]] = None,
-                 feasibility_model: bool = True, seed: int = 0, threads: int = 0):
+                 feasibility_model: bool = True, seed: int = 0, threads: int = 0, lengthscale_min: float = 1e-3):
         if not isinstance(space, Space):
             raise InvalidArgument(f"space: expected a tsunagu.bayesopt.Space, got {type(space).__name__}")
         o = _bo.OptimizerOptions()
@@ -295,6 +300,7 @@ class Optimizer:
             g.noise = float(noise)
         g.prior = "none" if prior is None else prior
         g.restarts = int(restarts)
+        g.lengthscale_min = float(lengthscale_min)
         g.seed = int(seed)
         g.threads = int(threads)
         o.gp = g
@@ -358,7 +364,7 @@ def run_pool(csv, objective: str, *, parameters: Sequence[str] = (), initial: in
              batch: int = 1, minimize: bool = False, acquisition: Optional[str] = None,
              kappa: Optional[float] = None, input_warp: Optional[str] = None, kernel: Optional[str] = None,
              prior: Optional[str] = None, spread: str = "auto", y_transform: str = "none", seed: int = 0,
-             threads: int = 0) -> Dict[str, Any]:
+             threads: int = 0, lengthscale_min: Optional[float] = None) -> Dict[str, Any]:
     """Pool-based benchmark run on a CSV table (duplicate parameter rows averaged). Returns ``order`` (0-based data
     rows of the file, initial random rows first), ``best_so_far``, ``values`` and per-iteration ``seconds``.
 
@@ -367,7 +373,8 @@ def run_pool(csv, objective: str, *, parameters: Sequence[str] = (), initial: in
         (min-max) | "rank" (mid-rank of each column among the pool's rows, in [0, 1]) | "auto" (whichever encoding
         gives the higher marginal likelihood) | "learned" (a Kumaraswamy warp per column learned with the GP) |
         "rank+learned".
-    prior : None or "gamma" (MAP with BoTorch's Gamma priors) for the GP hyperparameters
+    prior : None, "gamma" or "dimscaled" (MAP priors of the GP hyperparameters, see :class:`GaussianProcess`)
+    lengthscale_min : None takes the pool default (0.3 of the unit box); the lower bound of the GP lengthscales
     """
     o = _bo.pool_optimizer_defaults()
     if acquisition is not None:
@@ -382,6 +389,8 @@ def run_pool(csv, objective: str, *, parameters: Sequence[str] = (), initial: in
     if kernel is not None:
         g.kernel = kernel
     g.prior = "none" if prior is None else prior
+    if lengthscale_min is not None:
+        g.lengthscale_min = float(lengthscale_min)
     g.seed = int(seed)
     g.threads = int(threads)
     o.gp = g

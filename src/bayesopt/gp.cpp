@@ -54,6 +54,53 @@ struct GammaPrior {
 // BoTorch SingleTaskGP defaults (see the header).
 constexpr GammaPrior kLengthscalePrior{3.0, 6.0}, kSignalPrior{2.0, 0.15}, kNoisePrior{1.1, 0.05};
 
+struct LogNormalPrior {
+  double mu, sigma;  // of log x
+  double log_pdf(double x) const {
+    const double z = (std::log(x) - mu) / sigma;
+    return -std::log(x) - std::log(sigma) - 0.5 * std::log(2 * std::numbers::pi) - 0.5 * z * z;
+  }
+  double dlog_dlogx(double x) const { return -1 - (std::log(x) - mu) / (sigma * sigma); }
+};
+// Hvarfner et al. (ICML 2024), BoTorch's defaults since 0.12: lengthscales ~ LogNormal(sqrt 2 + log(dim) / 2,
+// sqrt 3), noise ~ LogNormal(-4, 1); the lengthscale location grows with the dimension.
+LogNormalPrior dim_scaled_lengthscale_prior(Eigen::Index dim) {
+  return {std::numbers::sqrt2 + 0.5 * std::log(static_cast<double>(dim)), std::numbers::sqrt3};
+}
+constexpr LogNormalPrior kDimScaledNoisePrior{-4.0, 1.0};
+
+/// log p(theta) of the signal variance, lengthscales and noise under `prior` (0 for Prior::None); with grad, its
+/// derivatives with respect to log s2 (entry 0), log l (1..l.size()) and log noise (l.size() + 1, learn_noise)
+/// are added to *grad.
+double hyper_log_prior(Prior prior, Eigen::Index dim, double s2, const Eigen::VectorXd& l, bool learn_noise,
+                       double noise, Eigen::VectorXd* grad) {
+  const Eigen::Index p = l.size();
+  double v = 0;
+  if (prior == Prior::Gamma) {
+    v += kSignalPrior.log_pdf(s2);
+    if (grad) (*grad)[0] += kSignalPrior.dlog_dlogx(s2);
+    for (Eigen::Index d = 0; d < p; ++d) {
+      v += kLengthscalePrior.log_pdf(l[d]);
+      if (grad) (*grad)[1 + d] += kLengthscalePrior.dlog_dlogx(l[d]);
+    }
+    if (learn_noise) {
+      v += kNoisePrior.log_pdf(noise);
+      if (grad) (*grad)[p + 1] += kNoisePrior.dlog_dlogx(noise);
+    }
+  } else if (prior == Prior::DimScaled) {
+    const LogNormalPrior lp = dim_scaled_lengthscale_prior(dim);
+    for (Eigen::Index d = 0; d < p; ++d) {
+      v += lp.log_pdf(l[d]);
+      if (grad) (*grad)[1 + d] += lp.dlog_dlogx(l[d]);
+    }
+    if (learn_noise) {
+      v += kDimScaledNoisePrior.log_pdf(noise);
+      if (grad) (*grad)[p + 1] += kDimScaledNoisePrior.dlog_dlogx(noise);
+    }
+  }
+  return v;
+}
+
 unsigned resolve_threads(unsigned t) { return t == 0 ? core::default_threads() : t; }
 
 // Input warping (see the header). Inputs are clamped to [0, 1] and mapped to [eps, 1 - eps] so that log x and
@@ -304,18 +351,7 @@ double evaluate_lml(const LmlProblem& pb, const Eigen::VectorXd& theta, Eigen::V
       if (grad) (*grad)[q + c] -= theta[q + c] / kWarpPriorVar;
     }
 
-  if (pb.prior == Prior::Gamma) {
-    value += kSignalPrior.log_pdf(s2);
-    if (grad) (*grad)[0] += kSignalPrior.dlog_dlogx(s2);
-    for (Eigen::Index d = 0; d < p; ++d) {
-      value += kLengthscalePrior.log_pdf(l[d]);
-      if (grad) (*grad)[1 + d] += kLengthscalePrior.dlog_dlogx(l[d]);
-    }
-    if (pb.learn_noise) {
-      value += kNoisePrior.log_pdf(noise);
-      if (grad) (*grad)[p + 1] += kNoisePrior.dlog_dlogx(noise);
-    }
-  }
+  value += hyper_log_prior(pb.prior, dim, s2, l, pb.learn_noise, noise, grad);
   return value;
 }
 
@@ -440,10 +476,21 @@ KernelType parse_kernel(const std::string& name) {
 Prior parse_prior(const std::string& name) {
   if (name == "none") return Prior::None;
   if (name == "gamma") return Prior::Gamma;
-  throw InvalidArgument("prior: unknown prior '" + name + "' (expected none or gamma)");
+  if (name == "dimscaled") return Prior::DimScaled;
+  throw InvalidArgument("prior: unknown prior '" + name + "' (expected none, gamma or dimscaled)");
 }
 
-std::string prior_name(Prior p) { return p == Prior::Gamma ? "gamma" : "none"; }
+std::string prior_name(Prior p) {
+  switch (p) {
+    case Prior::Gamma:
+      return "gamma";
+    case Prior::DimScaled:
+      return "dimscaled";
+    case Prior::None:
+      break;
+  }
+  return "none";
+}
 
 std::string kernel_name(KernelType k) {
   switch (k) {
@@ -831,11 +878,8 @@ double GaussianProcess::log_marginal_likelihood() const {
   if (!fitted()) throw InvalidArgument("log_marginal_likelihood: the GaussianProcess is not fitted");
   const Eigen::Index n = X_.rows();
   double v = -0.5 * y_.dot(alpha_) - L_.diagonal().array().log().sum() - 0.5 * static_cast<double>(n) * kLog2Pi;
-  if (options_.prior == Prior::Gamma) {
-    v += kSignalPrior.log_pdf(hyper_.signal_variance);
-    for (Eigen::Index d = 0; d < hyper_.lengthscales.size(); ++d) v += kLengthscalePrior.log_pdf(hyper_.lengthscales[d]);
-    if (options_.learn_noise) v += kNoisePrior.log_pdf(hyper_.noise_variance);
-  }
+  v += hyper_log_prior(options_.prior, X_.cols(), hyper_.signal_variance, hyper_.lengthscales, options_.learn_noise,
+                       hyper_.noise_variance, nullptr);
   if (options_.warp_inputs)
     for (Eigen::Index d = 0; d < hyper_.warp_a.size(); ++d)
       v += warp_log_prior(std::log(hyper_.warp_a[d])) + warp_log_prior(std::log(hyper_.warp_b[d]));

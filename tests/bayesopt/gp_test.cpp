@@ -132,10 +132,10 @@ TEST(GaussianProcess, LikelihoodGradientEqualsCentralFiniteDifferences) {
   for (KernelType k : {KernelType::RBF, KernelType::Matern32, KernelType::Matern52})
     for (bool ard : {true, false})
       for (bool learn : {true, false})
-        for (Prior prior : {Prior::None, Prior::Gamma})
+        for (Prior prior : {Prior::None, Prior::Gamma, Prior::DimScaled})
           for (bool warp : {false, true}) {
-            SCOPED_TRACE(kernel_name(k) + (ard ? " ard" : " iso") + (learn ? " learned" : " fixed") +
-                         (prior == Prior::Gamma ? " MAP" : " ML") + (warp ? " warped" : ""));
+            SCOPED_TRACE(kernel_name(k) + (ard ? " ard" : " iso") + (learn ? " learned" : " fixed") + " prior " +
+                         prior_name(prior) + (warp ? " warped" : ""));
             GpOptions o;
             o.kernel = k;
             o.ard = ard;
@@ -247,29 +247,83 @@ TEST(GaussianProcess, LargeDataFitIsAStationaryPointOfTheFullLikelihood) {
 }
 
 TEST(GaussianProcess, MapFitMaximisesLogPosteriorIncludingPriors) {
+  for (Prior prior : {Prior::Gamma, Prior::DimScaled}) {
+    SCOPED_TRACE(prior_name(prior));
+    Eigen::MatrixXd X;
+    Eigen::VectorXd y;
+    make_data(25, 2, 8, X, y);
+    GpOptions o;
+    o.prior = prior;
+    GaussianProcess gp(o);
+    gp.fit(X, y);
+    const Eigen::VectorXd t = gp.theta();
+    const double at_opt = gp.log_marginal_likelihood();
+    EXPECT_NEAR(at_opt, gp.log_marginal_likelihood(t, nullptr), 1e-9 * std::abs(at_opt));
+    // A local maximum: no coordinate step improves the log posterior, and the gradient is ~0.
+    Eigen::VectorXd g;
+    gp.log_marginal_likelihood(t, &g);
+    for (Eigen::Index i = 0; i < t.size(); ++i) {
+      for (double step : {-0.05, 0.05}) {
+        Eigen::VectorXd tp = t;
+        tp[i] += step;
+        EXPECT_LE(gp.log_marginal_likelihood(tp, nullptr), at_opt + 1e-6) << i;
+      }
+      EXPECT_LT(std::abs(g[i]), 0.05) << i;
+    }
+    // Both priors keep lengthscales finite on the unit box (Gamma: mean 0.5; dimscaled: median 5.8 at dim 2): no
+    // runaway to the 1e3 bound.
+    EXPECT_LT(gp.hyperparameters().lengthscales.maxCoeff(), 100.0);
+  }
+}
+
+TEST(GaussianProcess, DimScaledPriorAddsTheLogNormalDensitiesOfScipy) {
+  // Golden: scipy 1.17.1, sum(lognorm(s=sqrt(3), scale=exp(sqrt(2) + log(3)/2)).logpdf(l) for l in (0.2, 0.7, 3))
+  // + lognorm(s=1, scale=exp(-4)).logpdf(2e-3) = -3.8433741156332255; without the noise term (fixed noise)
+  // -6.686799166052166.
   Eigen::MatrixXd X;
   Eigen::VectorXd y;
-  make_data(25, 2, 8, X, y);
-  GpOptions o;
-  o.prior = Prior::Gamma;
-  GaussianProcess gp(o);
-  gp.fit(X, y);
-  const Eigen::VectorXd t = gp.theta();
-  const double at_opt = gp.log_marginal_likelihood();
-  EXPECT_NEAR(at_opt, gp.log_marginal_likelihood(t, nullptr), 1e-9 * std::abs(at_opt));
-  // A local maximum: no coordinate step improves the log posterior, and the gradient is ~0.
-  Eigen::VectorXd g;
-  gp.log_marginal_likelihood(t, &g);
-  for (Eigen::Index i = 0; i < t.size(); ++i) {
-    for (double step : {-0.05, 0.05}) {
-      Eigen::VectorXd tp = t;
-      tp[i] += step;
-      EXPECT_LE(gp.log_marginal_likelihood(tp, nullptr), at_opt + 1e-6) << i;
-    }
-    EXPECT_LT(std::abs(g[i]), 0.05) << i;
+  make_data(20, 3, 31, X, y);
+  Hyperparameters h;
+  h.signal_variance = 1.7;
+  h.lengthscales = Eigen::Vector3d(0.2, 0.7, 3.0);
+  h.noise_variance = 2e-3;
+  for (bool learn : {true, false}) {
+    SCOPED_TRACE(learn ? "learned noise" : "fixed noise");
+    GpOptions o;
+    o.optimize = false;
+    o.learn_noise = learn;
+    o.noise = 2e-3;
+    GaussianProcess plain(o);
+    o.prior = Prior::DimScaled;
+    GaussianProcess map(o);
+    plain.set_hyperparameters(h);
+    map.set_hyperparameters(h);
+    plain.fit(X, y);
+    map.fit(X, y);
+    const double expected = learn ? -3.8433741156332255 : -6.686799166052166;
+    EXPECT_NEAR(map.log_marginal_likelihood() - plain.log_marginal_likelihood(), expected, 1e-10);
+    EXPECT_NEAR(map.log_marginal_likelihood(map.theta(), nullptr) - plain.log_marginal_likelihood(), expected, 1e-10);
   }
-  // The Gamma prior keeps lengthscales finite on the unit box (mean 0.5): no runaway to the 1e3 bound.
-  EXPECT_LT(gp.hyperparameters().lengthscales.maxCoeff(), 20.0);
+}
+
+TEST(GaussianProcess, FittedLengthscalesRespectTheLowerBound) {
+  // Rough data (lengthscale 0.1 of the box) would pull the fit below 0.4: the bound holds it there.
+  tsunagu::core::Rng rng = tsunagu::core::make_rng(5);
+  Eigen::MatrixXd X(40, 2);
+  Eigen::VectorXd y(40);
+  for (Eigen::Index i = 0; i < 40; ++i) {
+    X(i, 0) = tsunagu::core::uniform01(rng);
+    X(i, 1) = tsunagu::core::uniform01(rng);
+    y[i] = std::sin(60 * X(i, 0)) + 0.1 * X(i, 1);
+  }
+  GpOptions o;
+  GaussianProcess free_fit(o);
+  free_fit.fit(X, y);
+  EXPECT_LT(free_fit.hyperparameters().lengthscales[0], 0.4);
+  o.lengthscale_min = 0.4;
+  GaussianProcess bounded(o);
+  bounded.fit(X, y);
+  EXPECT_GE(bounded.hyperparameters().lengthscales.minCoeff(), 0.4 * (1 - 1e-12));
 }
 
 TEST(GaussianProcess, AddObservationEqualsRefitWithTheSameHyperparameters) {

@@ -138,7 +138,9 @@ TEST(Pool, RunsStartFromThePoolDefaultsAndRankWarpingIsInEffect) {
   EXPECT_DOUBLE_EQ(d.optimizer.kappa, 1.0);
   EXPECT_EQ(d.optimizer.input_warp, InputWarp::Rank);
   EXPECT_EQ(d.optimizer.gp.kernel, KernelType::Matern32);
+  EXPECT_DOUBLE_EQ(d.optimizer.gp.lengthscale_min, 0.3);
   EXPECT_EQ(OptimizerOptions{}.input_warp, InputWarp::None);  // suggest/suggest_pool keep their own defaults
+  EXPECT_DOUBLE_EQ(OptimizerOptions{}.gp.lengthscale_min, GpOptions{}.lengthscale_min);
   // Rank warping of a grid with equally spaced values is the identity up to the min-max scaling, so a run on the
   // grid must not depend on it; on a cubed grid (rows crowding one end) it must, and rank warping must then equal
   // the plain run on the uncubed grid (the encoding the ranks restore).

@@ -113,6 +113,30 @@ def test_lml_gradient_matches_finite_differences():
     check_gradient(gp, theta, abs_tol=1e-6)
 
 
+def test_lengthscale_floor_and_dimscaled_prior_reach_the_gp_fit():
+    """A rough target pulls the unconstrained fit below 0.4; lengthscale_min holds it there. The dimension-scaled
+    prior (scipy's log-normal densities, as in the C++ golden test) shifts the objective by its log density."""
+    from scipy.stats import lognorm
+
+    rng = np.random.default_rng(4)
+    X = rng.uniform(size=(40, 2))
+    y = np.sin(60 * X[:, 0]) + 0.1 * X[:, 1]
+    assert GaussianProcess().fit(X, y).hyperparameters["lengthscales"][0] < 0.4
+    ls = GaussianProcess(lengthscale_min=0.4).fit(X, y).hyperparameters["lengthscales"]
+    assert min(ls) >= 0.4 * (1 - 1e-12)
+    with pytest.raises(tsunagu.InvalidArgument, match="lengthscale_min"):
+        GaussianProcess(lengthscale_min=0.0)
+    with pytest.raises(ValueError, match="dimscaled"):
+        GaussianProcess(prior="lognormal")
+    h = (1.3, [0.3, 2.0], 4e-3)
+    plain = GaussianProcess(optimize=False).set_hyperparameters(*h).fit(X, y)
+    dsp = GaussianProcess(optimize=False, prior="dimscaled").set_hyperparameters(*h).fit(X, y)
+    mu, s = math.sqrt(2) + 0.5 * math.log(2), math.sqrt(3)
+    expected = sum(lognorm(s=s, scale=math.exp(mu)).logpdf(v) for v in h[1]) + \
+        lognorm(s=1.0, scale=math.exp(-4)).logpdf(h[2])
+    assert dsp.log_marginal_likelihood() - plain.log_marginal_likelihood() == pytest.approx(expected, abs=1e-9)
+
+
 def test_expected_improvement_closed_form():
     from scipy.stats import norm
     mu, sigma, best = 1.2, 0.7, 1.0
@@ -231,6 +255,12 @@ def test_run_pool_uses_the_cli_defaults_and_equals_the_cli_trace(tmp_path, cli):
     assert r["order"] != run_pool(cubed, "y", input_warp="none", **kw)["order"]
     with pytest.raises(ValueError, match="input warp"):
         run_pool(cubed, "y", input_warp="quantile", **kw)
+    with pytest.raises(tsunagu.InvalidArgument, match="lengthscale_min"):
+        run_pool(cubed, "y", lengthscale_min=-1.0, **kw)
+    # the pool's lengthscale floor (0.3) is part of the defaults; the general floor (1e-3) gives another run
+    assert r["order"] == run_pool(cubed, "y", lengthscale_min=0.3, **kw)["order"]
+    kw0 = dict(kw, seed=0)
+    assert run_pool(cubed, "y", **kw0)["order"] != run_pool(cubed, "y", lengthscale_min=1e-3, **kw0)["order"]
     out = tmp_path / "trace.json"
     res = subprocess.run([str(cli), "bo", "pool", str(cubed), "--objective", "y", "--initial", "3", "--iterations",
                           "6", "--seed", "5", "--threads", "1", "-o", str(out)], capture_output=True, text=True)

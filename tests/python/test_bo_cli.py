@@ -218,7 +218,8 @@ def test_pool_trace_contract(cli, tmp_path):
     assert t["settings"]["spread"] == "auto"
     # the pool defaults of the library (bo::pool_optimizer_defaults), reported as used
     assert (t["settings"]["acquisition"], t["settings"]["kappa"], t["settings"]["input_warp"],
-            t["settings"]["kernel"], t["settings"]["prior"]) == ("ucb", 1.0, "rank", "matern32", "none")
+            t["settings"]["kernel"], t["settings"]["prior"], t["settings"]["lengthscale_min"]) == \
+        ("ucb", 1.0, "rank", "matern32", "none", 0.3)
     assert len(t["timings"]["iteration_seconds"]) == 5
     for warp in ("learned", "rank+learned"):
         res = run(cli, "bo", "pool", tmp_path / "pool.csv", "--objective", "y", "--initial", 4, "--iterations", 3,
@@ -268,6 +269,12 @@ def test_bad_input_exits_with_one_line_naming_the_problem(cli, files):
     assert res.returncode == 2 and "spread" in one_error_line(res) and "noisy" in one_error_line(res)
     res = run(cli, *base, "--kappa", -1)
     assert res.returncode == 2 and "kappa" in one_error_line(res)
+    res = run(cli, *base, "--lengthscale-min", 0)
+    assert res.returncode == 2 and "lengthscale_min" in one_error_line(res)
+    res = run(cli, *base, "--lengthscale-min", 2000)  # above the upper bound 1e3
+    assert res.returncode == 2 and "lengthscale_max" in one_error_line(res)
+    res = run(cli, *base, "--prior", "lognormal")
+    assert res.returncode == 2 and "lognormal" in one_error_line(res) and "dimscaled" in one_error_line(res)
 
     no_col = d / "no_col.csv"
     no_col.write_text(OBS.replace("resistivity", "rho"))

@@ -40,10 +40,16 @@ std::string kernel_name(KernelType k);
 
 /// Hyperparameter priors for MAP estimation (log-density added to the log marginal likelihood), in model units:
 /// lengthscale ~ Gamma(3, rate 6) (mean 0.5 of the unit box), signal variance ~ Gamma(2, rate 0.15),
-/// noise variance ~ Gamma(1.1, rate 0.05) — the defaults of BoTorch's SingleTaskGP, which work for standardised y
-/// on a unit box.
-enum class Prior { None, Gamma };
-Prior parse_prior(const std::string& name);  ///< "none" | "gamma"; InvalidArgument otherwise
+/// noise variance ~ Gamma(1.1, rate 0.05) — the defaults of BoTorch's SingleTaskGP before 0.12, which work for
+/// standardised y on a unit box.
+///
+/// DimScaled (Hvarfner, Hellsten & Nardi, "Vanilla Bayesian optimization performs great in high dimensions", ICML
+/// 2024; BoTorch's default since 0.12): lengthscale ~ LogNormal(sqrt(2) + log(dim) / 2, sqrt(3)) (density in
+/// the lengthscale itself, as Gamma; mode 0.21 sqrt(dim), median 4.1 sqrt(dim) of the unit box), noise variance ~
+/// LogNormal(-4, 1); no prior on the signal variance. It favours long lengthscales, which the marginal
+/// likelihood alone cannot tell from short ones on a few dozen points.
+enum class Prior { None, Gamma, DimScaled };
+Prior parse_prior(const std::string& name);  ///< "none" | "gamma" | "dimscaled"; InvalidArgument otherwise
 std::string prior_name(Prior p);
 
 struct Hyperparameters {
