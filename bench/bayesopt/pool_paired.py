@@ -5,7 +5,7 @@
 
 ORDERS.json is the `pool_orders.json` a pool run leaves in its --workdir (measured row groups per method and
 repetition). Several files (runs with different --seed blocks) are concatenated per dataset, so 2 runs of 50
-repetitions give a 100-repetition estimate. Repetitions are resampled jointly for the three methods (they share the
+repetitions give a 100-repetition estimate; a dataset takes the repetitions of every file that holds it. Repetitions are resampled jointly for the three methods (they share the
 initial rows of a repetition), and for each resample the AFs are recomputed exactly as the pool part computes them.
 Prints, per dataset: the point AFs, the 5-95 % interval of AF(tsunagu) − AF(peer) and the fraction of resamples in
 which tsunagu ≥ that peer, and the fraction in which tsunagu ≥ both peers.
@@ -48,13 +48,19 @@ def main():
     unknown = [n for n in a.datasets.split(",") if n and n not in B.DATASETS]
     if unknown:
         sys.exit(f"--datasets: unknown {', '.join(unknown)}; choose from {', '.join(B.DATASETS)}")
-    names = a.datasets.split(",") if a.datasets else [n for n in B.DATASETS if all(n in r for r in runs)]
+    # a dataset's repetitions are those of every file that holds it (seed blocks may be split by dataset)
+    names = a.datasets.split(",") if a.datasets else [n for n in B.DATASETS if any(n in r for r in runs)]
+    if not names:
+        sys.exit(f"no dataset of {', '.join(B.DATASETS)} in {', '.join(map(str, a.orders))}")
     for name in names:
-        missing = [str(p) for p, r in zip(a.orders, runs) if name not in r or any(k not in r[name] for k in METHODS)]
+        held = [(p, r) for p, r in zip(a.orders, runs) if name in r]
+        if not held:
+            sys.exit(f"{name}: in none of {', '.join(map(str, a.orders))}")
+        missing = [str(p) for p, r in held if any(k not in r[name] for k in METHODS)]
         if missing:
             sys.exit(f"{name}: no tsunagu/gp/rf orders in {', '.join(missing)}")
         ds = B.load_dataset(a.data / f"{name}.csv")
-        orders = {k: [o for r in runs for o in r[name][k]] for k in METHODS}
+        orders = {k: [o for _, r in held for o in r[name][k]] for k in METHODS}
         n_eval = max(len(o) for k in METHODS for o in orders[k])
         C = {k: B.top_curves(orders[k], ds["top"], n_eval) for k in METHODS}
         reps = len(C["tsunagu"])

@@ -412,8 +412,8 @@ def pool_report(results, missing, reps, seed, seconds, variants=()):
              f"repetitions. Peers: scikit-learn GP-ARD (Matérn 5/2 ARD + white noise, normalize_y, min-max inputs, "
              f"{GP_RESTARTS} optimizer restarts, EI) and random forest ({RF_TREES} trees, EI from the tree spread), "
              f"single-threaded; tsunagu: `bo pool` with its pool defaults (ARD Matérn 3/2 on rank-warped inputs, "
-             f"UCB with κ = 1 on the spread of a new measurement; chosen on these five datasets, see the table of "
-             f"configurations below). Budgets: about half of each pool (where random "
+             f"lengthscales ≥ 0.3 of the unit box, UCB with κ = 1 on the spread of a new measurement; chosen on these "
+             f"five datasets, see the table of configurations below). Budgets: about half of each pool (where random "
              f"search reaches Top% = 0.5, so any AF ≥ 1 is measurable), Crossed barrel capped at 152 evaluations "
              f"(AF ≥ 2 measurable); the default 10 repetitions keep the part near 10 minutes on 2 cores (the peers' "
              f"model fits dominate; `--pool-reps 50` gives the paper's 50). Part wall time {seconds / 60:.1f} min.")
@@ -461,7 +461,8 @@ def pool_report(results, missing, reps, seed, seconds, variants=()):
              + (f"; undetermined (no method reached Top% = {AF_LEVEL} within the budget) on {', '.join(undet)}"
                 if undet else "")
              + ". Point estimates; where the bootstrap intervals overlap, the difference is within the "
-               "repetition-to-repetition spread.")
+               "repetition-to-repetition spread (section \"How firm the pool verdict is\" below: more seed blocks "
+               "and a paired bootstrap).")
     L.append("")
     L.append("s / iteration: median wall time per iteration (tsunagu: the whole CLI process including start-up and "
              "CSV reading, divided by the iterations; peers: in-process, two single-threaded peers running at once). "
