@@ -174,6 +174,8 @@ std::vector<std::int64_t> propose(Store& store) {
   snapshot["spread"] = bayesopt::spread_name(opts.spread);
   snapshot["y_transform"] = bayesopt::y_transform_name(opts.y_transform);
   snapshot["input_warp"] = bayesopt::input_warp_name(opts.input_warp);
+  snapshot["prior"] = bayesopt::prior_name(opts.gp.prior);
+  snapshot["lengthscale_min"] = opts.gp.lengthscale_min;
   snapshot["n_observations"] = obs.X.rows();
   snapshot["n_pending"] = obs.pending.rows();
   snapshot["seed"] = opts.seed;

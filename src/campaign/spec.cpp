@@ -99,12 +99,13 @@ class TableReader {
     throw ParseError(source_, line, name_ + "." + key, "missing required key '" + key + "' in [" + name_ + "]");
   }
 
- private:
   static std::string core_format(double v) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "%g", v);
     return buf;
   }
+
+ private:
   const std::string& source_;
   std::string name_;
   const toml::table* table_ = nullptr;
@@ -157,7 +158,7 @@ CampaignSpec parse_campaign_spec(std::string_view text, const std::string& sourc
   }
   {
     TableReader t(source, root, "optimizer", false, {"acquisition", "kernel", "batch_method", "spread", "y_transform",
-                                                          "input_warp", "kappa", "xi"});
+                                                          "input_warp", "kappa", "xi", "prior", "lengthscale_min"});
     // The library parsers throw InvalidArgument listing the valid names; re-thrown with the file and key.
     auto named = [&](const std::string& key, auto parse) {
       if (auto s = t.string(key)) {
@@ -183,6 +184,14 @@ CampaignSpec parse_campaign_spec(std::string_view text, const std::string& sourc
           [&](const std::string& s) { spec.optimizer.batch_method = bayesopt::parse_batch_method(s); });
     if (auto v = t.number("kappa", 0, false)) spec.optimizer.kappa = *v;
     if (auto v = t.number("xi", 0, false)) spec.optimizer.xi = *v;
+    named("prior", [&](const std::string& s) { spec.optimizer.gp.prior = bayesopt::parse_prior(s); });
+    if (auto v = t.number("lengthscale_min", 0, true)) {
+      if (!(*v < spec.optimizer.gp.lengthscale_max))
+        t.fail("lengthscale_min", "'lengthscale_min' must be < " +
+                                      TableReader::core_format(spec.optimizer.gp.lengthscale_max) +
+                                      " (the upper lengthscale bound), got " + TableReader::core_format(*v));
+      spec.optimizer.gp.lengthscale_min = *v;
+    }
   }
   {
     TableReader t(source, root, "stop", false, {"budget", "target", "patience"});

@@ -184,6 +184,8 @@ TEST_F(RunnerTest, RunReachesTheBudgetStartingEveryExperimentOnce) {
   EXPECT_TRUE(snap.at("models")[0].contains("log_marginal_likelihood"));
   EXPECT_TRUE(std::isfinite(snap.at("models")[0].at("signal_variance").get<double>()));
   EXPECT_EQ(snap.at("input_warp"), "none");
+  EXPECT_EQ(snap.at("prior"), "none");
+  EXPECT_DOUBLE_EQ(snap.at("lengthscale_min").get<double>(), bayesopt::GpOptions{}.lengthscale_min);
   EXPECT_FALSE(snap.at("models")[0].contains("warp_a"));
 }
 

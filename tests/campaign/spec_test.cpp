@@ -91,6 +91,8 @@ spread = "measurement"
 input_warp = "learned"
 kappa = 3.5
 xi = 0.01
+prior = "dimscaled"
+lengthscale_min = 0.05
 
 [stop]
 budget = 12
@@ -120,6 +122,8 @@ seed = 99
   EXPECT_EQ(s.optimizer.input_warp, bayesopt::InputWarp::Learned);
   EXPECT_DOUBLE_EQ(s.optimizer.kappa, 3.5);
   EXPECT_DOUBLE_EQ(s.optimizer.xi, 0.01);
+  EXPECT_EQ(s.optimizer.gp.prior, bayesopt::Prior::DimScaled);
+  EXPECT_DOUBLE_EQ(s.optimizer.gp.lengthscale_min, 0.05);
   EXPECT_EQ(s.stop.budget, 12);
   ASSERT_TRUE(s.stop.target.has_value());
   EXPECT_DOUBLE_EQ(*s.stop.target, 2.0e-4);
@@ -222,6 +226,8 @@ TEST(CampaignSpec, OutOfRangeValuesAreRefusedNamingTheKey) {
       {kCampaign, "[optimizer]\nxi = inf\n", "optimizer.xi"},
       {kCampaign, "[optimizer]\ninput_warp = \"rank\"\n", "optimizer.input_warp"},
       {kCampaign, "[optimizer]\ninput_warp = \"quantile\"\n", "optimizer.input_warp"},
+      {kCampaign, "[optimizer]\nlengthscale_min = 0\n", "optimizer.lengthscale_min"},
+      {kCampaign, "[optimizer]\nlengthscale_min = 1e4\n", "optimizer.lengthscale_min"},
   };
   for (const auto& c : cases) {
     const auto m = parse_error(spec(c.extra, c.campaign));
@@ -231,7 +237,7 @@ TEST(CampaignSpec, OutOfRangeValuesAreRefusedNamingTheKey) {
 
 TEST(CampaignSpec, UnknownOptimizerNamesAreRefusedNamingTheKeyAndValue) {
   for (const auto& [key, value] : std::vector<std::pair<std::string, std::string>>{
-           {"acquisition", "best"}, {"kernel", "matern12"}, {"batch_method", "greedy"}, {"spread", "noisy"}}) {
+           {"acquisition", "best"}, {"kernel", "matern12"}, {"batch_method", "greedy"}, {"spread", "noisy"}, {"prior", "lognormal"}}) {
     const auto m = parse_error(spec("[optimizer]\n" + key + " = \"" + value + "\"\n"));
     EXPECT_NE(m.find("optimizer." + key), std::string::npos) << m;
     EXPECT_NE(m.find(value), std::string::npos) << m;
