@@ -62,7 +62,7 @@ class GaussianProcess:
     prior : None, "gamma" (MAP with BoTorch's former default Gamma priors) or "dimscaled" (MAP with the
         dimension-scaled log-normal priors of Hvarfner et al. 2024, BoTorch's default since 0.12)
     lengthscale_min, lengthscale_max : bounds of the fitted lengthscales (model units of x, the unit box with
-        normalize_x)
+        normalize_x); None keeps the library's (1e-3, 1e3)
     optimize : False keeps the hyperparameters given to :meth:`set_hyperparameters`
     warp_inputs : learn a Kumaraswamy CDF warp 1 - (1 - x^a)^b of each input (Snoek et al. 2014) with the other
         hyperparameters; inputs in model units must lie in [0, 1] (normalize_x does that for the training range;
@@ -74,10 +74,13 @@ class GaussianProcess:
     def __init__(self, kernel: str = "matern52", *, ard: bool = True, noise: Optional[float] = None,
                  normalize_x: bool = True, standardize_y: bool = True, prior: Optional[str] = None,
                  optimize: bool = True, warp_inputs: bool = False, restarts: int = 3, seed: int = 0,
-                 threads: int = 0, lengthscale_min: float = 1e-3, lengthscale_max: float = 1e3):
+                 threads: int = 0, lengthscale_min: Optional[float] = None,
+                 lengthscale_max: Optional[float] = None):
         o = _bo.GpOptions()
-        o.lengthscale_min = float(lengthscale_min)
-        o.lengthscale_max = float(lengthscale_max)
+        if lengthscale_min is not None:
+            o.lengthscale_min = float(lengthscale_min)
+        if lengthscale_max is not None:
+            o.lengthscale_max = float(lengthscale_max)
         o.kernel = kernel
         o.ard = bool(ard)
         if noise is not None:
@@ -283,7 +286,8 @@ class Optimizer:
                  restarts: int = 3, kappa: float = 2.0, xi: float = 0.0, spread: str = "auto",
                  y_transform: str = "none", input_warp: str = "none", candidates: int = 1000, starts: int = 5,
                  rff_features: int = 1000, reference_point: Optional[Sequence[float]] = None,
-                 feasibility_model: bool = True, seed: int = 0, threads: int = 0, lengthscale_min: float = 1e-3):
+                 feasibility_model: bool = True, seed: int = 0, threads: int = 0,
+                 lengthscale_min: Optional[float] = None):
         if not isinstance(space, Space):
             raise InvalidArgument(f"space: expected a tsunagu.bayesopt.Space, got {type(space).__name__}")
         o = _bo.OptimizerOptions()
@@ -300,7 +304,8 @@ class Optimizer:
             g.noise = float(noise)
         g.prior = "none" if prior is None else prior
         g.restarts = int(restarts)
-        g.lengthscale_min = float(lengthscale_min)
+        if lengthscale_min is not None:
+            g.lengthscale_min = float(lengthscale_min)
         g.seed = int(seed)
         g.threads = int(threads)
         o.gp = g

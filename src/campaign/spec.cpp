@@ -99,13 +99,12 @@ class TableReader {
     throw ParseError(source_, line, name_ + "." + key, "missing required key '" + key + "' in [" + name_ + "]");
   }
 
+ private:
   static std::string core_format(double v) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "%g", v);
     return buf;
   }
-
- private:
   const std::string& source_;
   std::string name_;
   const toml::table* table_ = nullptr;
@@ -186,11 +185,12 @@ CampaignSpec parse_campaign_spec(std::string_view text, const std::string& sourc
     if (auto v = t.number("xi", 0, false)) spec.optimizer.xi = *v;
     named("prior", [&](const std::string& s) { spec.optimizer.gp.prior = bayesopt::parse_prior(s); });
     if (auto v = t.number("lengthscale_min", 0, true)) {
-      if (!(*v < spec.optimizer.gp.lengthscale_max))
-        t.fail("lengthscale_min", "'lengthscale_min' must be < " +
-                                      TableReader::core_format(spec.optimizer.gp.lengthscale_max) +
-                                      " (the upper lengthscale bound), got " + TableReader::core_format(*v));
       spec.optimizer.gp.lengthscale_min = *v;
+      try {  // the library's own check (below lengthscale_max), re-thrown with the file and key
+        spec.optimizer.gp.validate();
+      } catch (const InvalidArgument& e) {
+        t.fail("lengthscale_min", e.what());
+      }
     }
   }
   {
